@@ -1,0 +1,1 @@
+"""The llmops gRPC services; each subpackage runs as its own process."""

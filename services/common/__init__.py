@@ -1,0 +1,1 @@
+"""What every llmops service shares: bootstrap, settings, storage, errors."""

@@ -1,0 +1,216 @@
+"""The server interceptor every llmops service runs: tenancy, auth, metrics, errors.
+
+grpc.aio calls ``intercept_service`` once per RPC to pick the handler; the handler's
+behaviour then runs in the RPC's own task. This interceptor returns a copy of the
+handler whose behaviour is wrapped, so that everything below happens inside that
+task for all four handler kinds:
+
+* the tenant is resolved (metadata ``x-llmops-tenant``, else the default tenant;
+  with an API keys file, the key decides) and bound with ``tenant_scope``;
+* ``llmops_rpc_*`` metrics are recorded with the final status code;
+* domain errors become statuses through :mod:`services.common.grpc_errors`, and any
+  other exception becomes a generic INTERNAL status after being logged with its
+  traceback, so a bad request never takes the server down.
+
+Label cardinality stays bounded: ``service`` and ``method`` come only from methods
+that a handler was found for (unknown methods never reach the wrapper) and ``code``
+from the fixed set of status codes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import grpc
+from prometheus_client import Counter, Gauge, Histogram
+
+from services.common import errors, grpc_errors
+from services.common.tenancy import (
+    API_KEY_METADATA_KEY,
+    TENANT_METADATA_KEY,
+    ApiKeys,
+    tenant_scope,
+    validate_tenant,
+)
+
+logger = logging.getLogger(__name__)
+
+RPC_DURATION = Histogram(
+    "llmops_rpc_duration_seconds",
+    "Time to complete an RPC on the server, by status code",
+    ["service", "method", "code"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+RPC_REQUESTS = Counter(
+    "llmops_rpc_requests_total", "RPCs completed on the server", ["service", "method", "code"]
+)
+RPC_IN_FLIGHT = Gauge("llmops_rpc_in_flight", "RPCs currently running", ["service", "method"])
+
+# Infrastructure RPCs that probes and tools call without credentials.
+AUTH_EXEMPT_SERVICES = frozenset(
+    {
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    }
+)
+
+
+class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Wraps every RPC handler with tenancy, authentication, metrics and error mapping."""
+
+    def __init__(self, default_tenant: str, api_keys: ApiKeys | None = None) -> None:
+        self._default_tenant = validate_tenant(default_tenant)
+        self._api_keys = api_keys
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
+        call = _Call(self, service, method)
+        if handler.unary_unary:
+            return handler._replace(unary_unary=call.wrap_unary(handler.unary_unary))
+        if handler.stream_unary:
+            return handler._replace(stream_unary=call.wrap_unary(handler.stream_unary))
+        if handler.unary_stream:
+            return handler._replace(unary_stream=call.wrap_stream(handler.unary_stream))
+        return handler._replace(stream_stream=call.wrap_stream(handler.stream_stream))
+
+    def resolve_tenant(self, service: str, context: grpc.aio.ServicerContext) -> str:
+        """The tenant this call acts as; raises a domain error when it may not run."""
+        metadata = {key: value for key, value in (context.invocation_metadata() or ())}
+        requested = metadata.get(TENANT_METADATA_KEY)
+        if requested is not None:
+            validate_tenant(requested)
+        if self._api_keys is None or service in AUTH_EXEMPT_SERVICES:
+            return requested or self._default_tenant
+        return self._api_keys.resolve(_api_key(metadata), requested)
+
+
+def _api_key(metadata: dict[str, str]) -> str | None:
+    authorization = metadata.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return metadata.get(API_KEY_METADATA_KEY)
+
+
+class _Call:
+    """Per-method wrapper factory; holds the labels shared by all calls of a method."""
+
+    def __init__(self, interceptor: ServerInterceptor, service: str, method: str) -> None:
+        self._interceptor = interceptor
+        self._service = service
+        self._method = method
+
+    def wrap_unary(self, behavior: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        """Wrap a behaviour that returns one response (unary-unary, stream-unary)."""
+
+        async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            started = self._begin()
+            code = grpc.StatusCode.UNKNOWN
+            try:
+                tenant = self._interceptor.resolve_tenant(self._service, context)
+                with tenant_scope(tenant):
+                    # The generated base servicer's methods are plain functions.
+                    response = behavior(request, context)
+                    if inspect.isawaitable(response):
+                        response = await response
+                code = _code_of(context)
+                return response
+            except BaseException as exc:
+                code, status = self._classify(exc, context)
+                if status is None:
+                    raise
+                await context.abort_with_status(status)
+            finally:
+                self._end(started, code)
+
+        return wrapper
+
+    def wrap_stream(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap a behaviour that streams responses (unary-stream, stream-stream).
+
+        grpc.aio accepts either an async generator or a coroutine that calls
+        ``context.write``; the wrapper keeps the form it was given.
+        """
+        if not inspect.isasyncgenfunction(behavior):
+            return self.wrap_unary(behavior)
+
+        async def generator(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            started = self._begin()
+            code = grpc.StatusCode.UNKNOWN
+            try:
+                tenant = self._interceptor.resolve_tenant(self._service, context)
+                with tenant_scope(tenant):
+                    async for response in behavior(request, context):
+                        yield response
+                code = _code_of(context)
+            except BaseException as exc:
+                code, status = self._classify(exc, context)
+                if status is None:
+                    raise
+                await context.abort_with_status(status)
+            finally:
+                self._end(started, code)
+
+        return generator
+
+    def _begin(self) -> float:
+        RPC_IN_FLIGHT.labels(self._service, self._method).inc()
+        return time.perf_counter()
+
+    def _end(self, started: float, code: grpc.StatusCode) -> None:
+        RPC_IN_FLIGHT.labels(self._service, self._method).dec()
+        labels = (self._service, self._method, code.name)
+        RPC_DURATION.labels(*labels).observe(time.perf_counter() - started)
+        RPC_REQUESTS.labels(*labels).inc()
+
+    def _classify(
+        self, exc: BaseException, context: grpc.aio.ServicerContext
+    ) -> tuple[grpc.StatusCode, grpc.Status | None]:
+        """The final code of a failed call, and the status to abort with (None: re-raise)."""
+        if isinstance(exc, grpc.aio.AbortError):
+            # The handler already chose its status with context.abort().
+            return _code_of(context), None
+        if isinstance(exc, errors.LlmopsError):
+            status = grpc_errors.to_grpc_status(exc)
+            if status.code is grpc.StatusCode.INTERNAL:
+                logger.error("domain error without a status mapping", exc_info=exc)
+            return status.code, status
+        if isinstance(exc, Exception):
+            preset = _code_of(context)
+            if preset is not grpc.StatusCode.OK:
+                # A servicer that set a code and then raised, as the generated base class
+                # does to answer UNIMPLEMENTED, keeps the code it chose.
+                return preset, grpc_errors.status_from_code(preset, context.details() or "")
+            logger.error("unexpected error in %s/%s", self._service, self._method, exc_info=exc)
+            return grpc.StatusCode.INTERNAL, grpc_errors.internal_status()
+        # Cancellation (client went away, server stopping) propagates untouched.
+        return grpc.StatusCode.CANCELLED, None
+
+
+def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
+    code = context.code()
+    if code is None:
+        return grpc.StatusCode.OK
+    if isinstance(code, grpc.StatusCode):
+        return code
+    return _CODE_BY_VALUE.get(code, grpc.StatusCode.UNKNOWN)
+
+
+_CODE_BY_VALUE: dict[Any, grpc.StatusCode] = {c.value[0]: c for c in grpc.StatusCode}
+
+
+def interceptors_for(default_tenant: str, api_keys: ApiKeys | None) -> Sequence[ServerInterceptor]:
+    """The interceptor chain a service's server is built with."""
+    return (ServerInterceptor(default_tenant, api_keys),)
