@@ -1,0 +1,46 @@
+# Everything a fresh machine needs is installed by the `venv` target.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROTOS := $(wildcard protos/llmops/v1/*.proto)
+GEN_OUT := clients/python/src
+PROTOC = $(BIN)/python -m grpc_tools.protoc -I protos
+
+.PHONY: venv gen gen-check lint run test
+
+venv: $(STAMP)
+
+# torch first and alone: `torch==2.13.0` resolves to the CPU build here, while
+# letting pip pick it among the lock's other pins can pull the CUDA wheels.
+$(STAMP): requirements.lock pyproject.toml clients/python/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e clients/python -e .
+	touch $@
+
+gen: $(STAMP)
+	$(PROTOC) --python_out=$(GEN_OUT) --grpc_python_out=$(GEN_OUT) --pyi_out=$(GEN_OUT) $(PROTOS)
+
+# Regenerate into a scratch folder and fail if the committed code differs.
+gen-check: $(STAMP)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PROTOC) --python_out=$$tmp --grpc_python_out=$$tmp --pyi_out=$$tmp $(PROTOS) && \
+	diff -r -x __init__.py -x __pycache__ -x '*.typed' $$tmp/llmops/v1 $(GEN_OUT)/llmops/v1 && \
+	echo "generated code is up to date"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/buf lint
+
+run: $(STAMP)
+	$(BIN)/python -m services.run
+
+test: $(STAMP)
+	$(MAKE) gen-check
+	$(BIN)/pytest tests -q

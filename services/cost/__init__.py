@@ -1,0 +1,1 @@
+"""CostService: token counts, prices, budgets, spend, reconciliation."""

@@ -1,0 +1,1 @@
+"""DriftService: embeddings, baselines and drift of prompt/response texts."""

@@ -1,0 +1,1 @@
+"""ExperimentService: deterministic variant assignment, outcomes, results."""

@@ -1,0 +1,1 @@
+"""GuardrailService: input and output policies: injection, PII, secrets."""

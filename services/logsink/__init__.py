@@ -1,0 +1,1 @@
+"""LogSinkService: durable call-record ingestion, queries, LLM metrics."""
