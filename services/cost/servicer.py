@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmops.v1 import cost_pb2, cost_pb2_grpc
+
 from services.common.server import ServiceSpec
 from services.cost.settings import CostSettings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmops.v1 import drift_pb2, drift_pb2_grpc
+
 from services.common.server import ServiceSpec
 from services.drift.settings import DriftSettings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmops.v1 import experiment_pb2, experiment_pb2_grpc
+
 from services.common.server import ServiceSpec
 from services.experiment.settings import ExperimentSettings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmops.v1 import guardrail_pb2, guardrail_pb2_grpc
+
 from services.common.server import ServiceSpec
 from services.guardrail.settings import GuardrailSettings
 

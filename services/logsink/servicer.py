@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from llmops.v1 import logsink_pb2, logsink_pb2_grpc
+
 from services.common.server import ServiceSpec
 from services.logsink.settings import LogSinkSettings
 
