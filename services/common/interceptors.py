@@ -60,7 +60,7 @@ AUTH_EXEMPT_SERVICES = frozenset(
 )
 
 
-class ServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class ServerInterceptor(grpc.aio.ServerInterceptor):
     """Wraps every RPC handler with tenancy, authentication, metrics and error mapping."""
 
     def __init__(self, default_tenant: str, api_keys: ApiKeys | None = None) -> None:

@@ -8,7 +8,7 @@ from services.common.server import ServiceSpec
 from services.cost.settings import CostSettings
 
 
-class CostServicer(cost_pb2_grpc.CostServiceServicer):  # type: ignore[misc]
+class CostServicer(cost_pb2_grpc.CostServiceServicer):
     """RPCs not overridden here answer UNIMPLEMENTED through the generated base class."""
 
 

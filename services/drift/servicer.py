@@ -8,7 +8,7 @@ from services.common.server import ServiceSpec
 from services.drift.settings import DriftSettings
 
 
-class DriftServicer(drift_pb2_grpc.DriftServiceServicer):  # type: ignore[misc]
+class DriftServicer(drift_pb2_grpc.DriftServiceServicer):
     """RPCs not overridden here answer UNIMPLEMENTED through the generated base class."""
 
 

@@ -8,7 +8,7 @@ from services.common.server import ServiceSpec
 from services.experiment.settings import ExperimentSettings
 
 
-class ExperimentServicer(experiment_pb2_grpc.ExperimentServiceServicer):  # type: ignore[misc]
+class ExperimentServicer(experiment_pb2_grpc.ExperimentServiceServicer):
     """RPCs not overridden here answer UNIMPLEMENTED through the generated base class."""
 
 

@@ -8,7 +8,7 @@ from services.common.server import ServiceSpec
 from services.guardrail.settings import GuardrailSettings
 
 
-class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):  # type: ignore[misc]
+class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
     """RPCs not overridden here answer UNIMPLEMENTED through the generated base class."""
 
 

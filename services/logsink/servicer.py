@@ -8,7 +8,7 @@ from services.common.server import ServiceSpec
 from services.logsink.settings import LogSinkSettings
 
 
-class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):  # type: ignore[misc]
+class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):
     """RPCs not overridden here answer UNIMPLEMENTED through the generated base class."""
 
 
