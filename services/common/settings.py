@@ -125,7 +125,6 @@ class CommonSettings:
 
 
 S = TypeVar("S")
-_GENERIC_PORT_VARIABLES = frozenset({f"{_PREFIX}PORT", f"{_PREFIX}METRICS_PORT"})
 
 
 def env_name(field: dataclasses.Field[Any]) -> str:
@@ -190,21 +189,21 @@ def _parse(raw: str, annotation: Any) -> Any:
 def settings_table(*classes: type[Any]) -> str:
     """Render the settings of ``classes`` as a Markdown table for the README.
 
-    A variable shared by several classes (every ``CommonSettings`` field) is listed
-    once, so passing the five service classes documents the whole suite.
+    Shared ``CommonSettings`` variables come first, once, then each class's own
+    variables in order, so passing the five service classes documents the suite.
     """
+    common = {f.name for f in dataclasses.fields(CommonSettings)} - {"port", "metrics_port"}
+    fields = [f for cls in classes[:1] for f in dataclasses.fields(cls) if f.name in common]
+    fields += [f for cls in classes for f in dataclasses.fields(cls) if f.name not in common]
     rows = ["| Variable | Default | Description |", "| --- | --- | --- |"]
     seen: set[str] = set()
-    for cls in classes:
-        for field in dataclasses.fields(cls):
-            name = env_name(field)
-            # The generic port fields of CommonSettings are always redeclared per service.
-            if name in seen or name in _GENERIC_PORT_VARIABLES:
-                continue
-            seen.add(name)
-            rows.append(
-                f"| `{name}` | {_render_default(field.default)} | {field.metadata['doc']} |"
-            )
+    for field in fields:
+        name = env_name(field)
+        if name in seen:
+            continue
+        seen.add(name)
+        doc = field.metadata["doc"].replace("<", "\\<")
+        rows.append(f"| `{name}` | {_render_default(field.default)} | {doc} |")
     return "\n".join(rows) + "\n"
 
 
@@ -213,6 +212,8 @@ def _render_default(value: Any) -> str:
         return "(unset)"
     if isinstance(value, enum.Enum):
         value = value.value
+    if isinstance(value, bool):
+        value = str(value).lower()
     if value == "":
         return "(empty)"
     return f"`{value}`"
