@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
+from scipy import stats as sps  # type: ignore[import-untyped]
 
 POWER = 0.8
 SRM_ALPHA = 0.001
@@ -135,9 +135,7 @@ def compare(
         # Both arms constant: identical means are no evidence, different ones are certain.
         p_value = 1.0 if difference == 0 else 0.0
         return TestResult(difference, relative, difference, difference, p_value, test, 0.0)
-    p_value = float(
-        sps.ttest_ind(treatment, control, equal_var=False).pvalue  # type: ignore[attr-defined]
-    )
+    p_value = float(sps.ttest_ind(treatment, control, equal_var=False).pvalue)
     df = _welch_df(var_c, n_c, var_t, n_t)
     half = float(sps.t.ppf(1 - alpha / 2, df)) * se
     mde = (float(sps.t.ppf(1 - alpha / 2, df)) + float(sps.t.ppf(POWER, df))) * se
