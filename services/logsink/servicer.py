@@ -1,20 +1,290 @@
-"""LogSinkService servicer: decodes requests and hands them to the engine (proto <-> domain)."""
+"""LogSinkService servicer: proto <-> domain; the engine does the work in worker threads."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
 from llmops.v1 import logsink_pb2, logsink_pb2_grpc
 
+from services.common.db import create_engine
+from services.common.errors import InvalidArgument
+from services.common.objectstore import open_object_store
 from services.common.server import ServiceSpec
-from services.logsink.settings import LogSinkSettings
+from services.common.tenancy import current_tenant
+from services.logsink.engine import BatchResult, LogSinkEngine, Outcome, now_us
+from services.logsink.forwarder import Forwarder
+from services.logsink.metrics import LlmMetrics
+from services.logsink.outbox import COST, DRIFT, EXPERIMENT, ForwardPlan
+from services.logsink.records import VALID_STATUSES, Limits
+from services.logsink.redaction import build_redactor
+from services.logsink.settings import LogSinkSettings, TextMode
+from services.logsink.store import RecordFilter, RecordStore
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+_OUTCOMES = {
+    Outcome.STORED: logsink_pb2.RECORD_OUTCOME_STORED,
+    Outcome.DUPLICATE: logsink_pb2.RECORD_OUTCOME_DUPLICATE,
+    Outcome.REJECTED: logsink_pb2.RECORD_OUTCOME_REJECTED,
+}
 
 
 class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):
-    """RPCs not overridden here answer UNIMPLEMENTED through the generated base class."""
+    """Thin: decodes requests, awaits the engine off the event loop, encodes replies."""
+
+    def __init__(self, engine: LogSinkEngine, on_stored: Callable[[], None]) -> None:
+        self._engine = engine
+        self._on_stored = on_stored
+
+    async def _ingest(self, records: Any) -> BatchResult:
+        result = await asyncio.to_thread(self._engine.ingest, current_tenant(), records)
+        if result.stored:
+            self._on_stored()
+        return result
+
+    async def WriteRecords(
+        self,
+        request_iterator: AsyncIterator[logsink_pb2.WriteRecordsRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> logsink_pb2.WriteRecordsResponse:
+        summary = logsink_pb2.WriteRecordsResponse()
+        offset = 0
+        async for request in request_iterator:
+            result = await self._ingest(request.records)
+            summary.received += len(request.records)
+            summary.stored += result.stored
+            summary.duplicates += result.duplicates
+            for r in result.results:
+                if r.outcome is Outcome.REJECTED:
+                    # Indexes count across the whole stream, the only order the client knows.
+                    summary.rejected.append(
+                        _result(r.index + offset, r.request_id, r.outcome, r.reason)
+                    )
+            offset += len(request.records)
+        return summary
+
+    async def StreamRecords(
+        self,
+        request_iterator: AsyncIterator[logsink_pb2.StreamRecordsRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[logsink_pb2.StreamRecordsResponse]:
+        # One batch at a time: the next message is read only after this one is durable
+        # and acknowledged, so a slow database slows the client through gRPC flow
+        # control instead of growing a queue in this process.
+        async for request in request_iterator:
+            result = await self._ingest(request.records)
+            yield logsink_pb2.StreamRecordsResponse(
+                batch_id=request.batch_id,
+                stored=result.stored,
+                duplicates=result.duplicates,
+                rejected=result.rejected,
+                results=[
+                    _result(r.index, r.request_id, r.outcome, r.reason) for r in result.results
+                ],
+            )
+
+    async def ListRecords(
+        self, request: logsink_pb2.ListRecordsRequest, context: grpc.aio.ServicerContext
+    ) -> logsink_pb2.ListRecordsResponse:
+        where = _filter(request.filter, "filter")
+        if request.page_size < 0:
+            raise InvalidArgument("page_size", "must not be negative")
+        page_size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        fingerprint = _fingerprint(request.filter)
+        after = _decode_token(request.page_token, fingerprint) if request.page_token else None
+        page, cursor = await asyncio.to_thread(
+            self._engine.list, current_tenant(), where, page_size, after, request.include_text
+        )
+        return logsink_pb2.ListRecordsResponse(
+            records=page,
+            next_page_token=_encode_token(cursor, fingerprint) if cursor else "",
+        )
+
+    async def GetRecord(
+        self, request: logsink_pb2.GetRecordRequest, context: grpc.aio.ServicerContext
+    ) -> logsink_pb2.GetRecordResponse:
+        if not request.request_id:
+            raise InvalidArgument("request_id", "required")
+        found = await asyncio.to_thread(
+            self._engine.get, current_tenant(), request.request_id, request.include_text
+        )
+        response = logsink_pb2.GetRecordResponse(record=found.record)
+        response.ingest_time.FromMicroseconds(found.ingest_us)
+        return response
+
+    async def GetStats(
+        self, request: logsink_pb2.GetStatsRequest, context: grpc.aio.ServicerContext
+    ) -> logsink_pb2.GetStatsResponse:
+        where = _filter(request.filter, "filter")
+        dimensions = set(request.group_by)
+        known = {logsink_pb2.STATS_GROUP_BY_MODEL, logsink_pb2.STATS_GROUP_BY_PROMPT_TEMPLATE}
+        if not dimensions <= known:
+            raise InvalidArgument("group_by", "must be MODEL or PROMPT_TEMPLATE")
+        groups = await asyncio.to_thread(
+            self._engine.stats,
+            current_tenant(),
+            where,
+            logsink_pb2.STATS_GROUP_BY_MODEL in dimensions,
+            logsink_pb2.STATS_GROUP_BY_PROMPT_TEMPLATE in dimensions,
+        )
+        return logsink_pb2.GetStatsResponse(
+            groups=[
+                logsink_pb2.StatsGroup(
+                    model=g.model,
+                    prompt_template=g.prompt_template,
+                    count=g.count,
+                    error_count=g.error_count,
+                    error_rate=g.error_count / g.count,
+                    latency_p50_ms=g.latency_p50_ms,
+                    latency_p95_ms=g.latency_p95_ms,
+                    latency_p99_ms=g.latency_p99_ms,
+                    input_tokens=g.input_tokens,
+                    output_tokens=g.output_tokens,
+                    cache_read_input_tokens=g.cache_read_input_tokens,
+                    reasoning_output_tokens=g.reasoning_output_tokens,
+                )
+                for g in groups
+            ]
+        )
+
+    async def PurgeRecords(
+        self, request: logsink_pb2.PurgeRecordsRequest, context: grpc.aio.ServicerContext
+    ) -> logsink_pb2.PurgeRecordsResponse:
+        if not request.HasField("before"):
+            raise InvalidArgument("before", "required")
+        deleted, segments = await asyncio.to_thread(
+            self._engine.purge, current_tenant(), request.before.ToMicroseconds()
+        )
+        return logsink_pb2.PurgeRecordsResponse(deleted_records=deleted, deleted_segments=segments)
 
 
-async def create_servicer(settings: LogSinkSettings) -> tuple[LogSinkServicer, None]:
-    """Build the servicer from settings; nothing to close yet."""
-    return LogSinkServicer(), None
+def _result(index: int, request_id: str, outcome: Outcome, reason: str) -> logsink_pb2.RecordResult:
+    return logsink_pb2.RecordResult(
+        request_id=request_id, index=index, outcome=_OUTCOMES[outcome], reason=reason
+    )
+
+
+def _filter(message: logsink_pb2.RecordFilter, field: str) -> RecordFilter:
+    time_range = message.time_range
+    start = time_range.start_time.ToMicroseconds() if time_range.HasField("start_time") else None
+    end = time_range.end_time.ToMicroseconds() if time_range.HasField("end_time") else None
+    if start is not None and end is not None and end <= start:
+        raise InvalidArgument(f"{field}.time_range", "end_time must be after start_time")
+    if message.status and message.status not in VALID_STATUSES:
+        raise InvalidArgument(f"{field}.status", f"unknown status {message.status}")
+    return RecordFilter(
+        start_us=start,
+        end_us=end,
+        model=message.model,
+        prompt_template=message.prompt_template,
+        status=message.status,
+        user_id=message.user_id,
+        experiment_id=message.experiment_id,
+        variant=message.variant,
+    )
+
+
+def _fingerprint(message: logsink_pb2.RecordFilter) -> str:
+    # Deterministic serialization: the same filter always gives the same bytes.
+    return hashlib.sha256(message.SerializeToString(deterministic=True)).hexdigest()[:16]
+
+
+def _encode_token(cursor: tuple[int, int], fingerprint: str) -> str:
+    """An opaque keyset cursor: the last (timestamp, id) seen, bound to the filter."""
+    document = json.dumps({"t": cursor[0], "i": cursor[1], "f": fingerprint})
+    return base64.urlsafe_b64encode(document.encode()).decode()
+
+
+def _decode_token(token: str, fingerprint: str) -> tuple[int, int]:
+    try:
+        document = json.loads(base64.urlsafe_b64decode(token.encode()))
+        cursor = (int(document["t"]), int(document["i"]))
+        same_filter = document["f"] == fingerprint
+    except (ValueError, TypeError, KeyError):
+        raise InvalidArgument("page_token", "malformed page token") from None
+    if not same_filter:
+        raise InvalidArgument("page_token", "page token belongs to a different filter")
+    return cursor
+
+
+async def _periodic(interval: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
+    while True:
+        try:
+            await job()
+        except Exception:
+            logger.exception("%s failed; next run in %.0f s", name, interval)
+        await asyncio.sleep(interval)
+
+
+async def create_servicer(
+    settings: LogSinkSettings,
+) -> tuple[LogSinkServicer, Callable[[], Awaitable[None]]]:
+    """Open storage, migrate, start the forwarder and retention job."""
+    sql = create_engine(settings.database_url)
+    store = RecordStore(sql)
+    await asyncio.to_thread(store.migrate)
+    objects = open_object_store(settings)
+    addresses = {
+        COST: settings.cost_address,
+        EXPERIMENT: settings.experiment_address,
+        DRIFT: settings.drift_address,
+    }
+    engine = LogSinkEngine(
+        store,
+        objects,
+        limits=Limits(
+            max_text_bytes=settings.max_text_bytes,
+            max_future_us=int(settings.max_future_seconds * 1_000_000),
+        ),
+        text_mode=settings.text_mode,
+        redactor=build_redactor(settings) if settings.text_mode is TextMode.REDACTED else None,
+        forward=ForwardPlan(
+            cost=bool(settings.cost_address),
+            experiment=bool(settings.experiment_address),
+            drift_sample_rate=settings.drift_sample_rate if settings.drift_address else 0.0,
+        ),
+        metrics=LlmMetrics(settings.metrics_max_label_values),
+    )
+    forwarder = Forwarder(
+        store,
+        addresses,
+        timeout_seconds=settings.forward_timeout_seconds,
+        max_backoff_seconds=settings.forward_max_backoff_seconds,
+        interval_seconds=settings.forward_interval_seconds,
+    )
+    tasks = []
+    if any(addresses.values()):
+        tasks.append(asyncio.create_task(forwarder.run(), name="logsink-forwarder"))
+    if settings.retention_days > 0:
+        keep_us = settings.retention_days * 86_400 * 1_000_000
+
+        async def retention() -> None:
+            await asyncio.to_thread(engine.purge, None, now_us() - keep_us)
+
+        tasks.append(
+            asyncio.create_task(
+                _periodic(settings.retention_interval_seconds, retention, "retention"),
+                name="logsink-retention",
+            )
+        )
+
+    async def close() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await forwarder.close()
+        sql.dispose()
+
+    return LogSinkServicer(engine, forwarder.wake), close
 
 
 SPEC = ServiceSpec(

@@ -1,0 +1,253 @@
+"""LogSink's domain logic: ingest batches durably, read records back, aggregate, purge.
+
+Blocking (SQL, object store, redaction): the servicer runs every method in a worker
+thread. Ingestion order for one batch, which is what makes an ack trustworthy:
+
+1. validate each record; drop repeats of a request_id inside the batch;
+2. redact the texts (per the text mode) and pack them into one segment object;
+3. write the segment object durably -- *before* SQL, so a committed row never points
+   at a missing object (a crash here only leaves an orphan object behind);
+4. in one transaction: the segment row, the records (``ON CONFLICT DO NOTHING``,
+   returning which request_ids were new) and the outbox entries for those new ones;
+5. only after the commit: update the LLM metrics and return the outcomes, which the
+   servicer turns into the acknowledgement.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from llmops.v1 import common_pb2
+
+from services.common.errors import NotFound
+from services.common.objectstore import ObjectStore
+from services.logsink.metrics import LlmMetrics
+from services.logsink.outbox import ForwardPlan, StoredRecord
+from services.logsink.records import Limits, from_row, to_row, validate
+from services.logsink.segments import SegmentBuilder, decode_texts, segment_key
+from services.logsink.settings import TextMode
+from services.logsink.store import GroupStats, RecordFilter, RecordStore, StoredText
+
+logger = logging.getLogger(__name__)
+
+Redactor = Callable[[str, str], str]
+"""``redact(text, tenant) -> text`` with the tenant's redaction policy applied."""
+
+
+class Outcome(enum.Enum):
+    """What happened to one record of a batch."""
+
+    STORED = 1
+    DUPLICATE = 2
+    REJECTED = 3
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """The outcome of one record that was not simply stored."""
+
+    index: int
+    request_id: str
+    outcome: Outcome
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Outcome of one batch; ``results`` lists duplicates and rejects in batch order."""
+
+    stored: int
+    results: list[RecordResult]
+
+    @property
+    def duplicates(self) -> int:
+        """Records already stored earlier (or earlier in the same batch)."""
+        return sum(1 for r in self.results if r.outcome is Outcome.DUPLICATE)
+
+    @property
+    def rejected(self) -> int:
+        """Records that failed validation."""
+        return sum(1 for r in self.results if r.outcome is Outcome.REJECTED)
+
+
+@dataclass(frozen=True)
+class FullRecord:
+    """A stored record with its texts (empty unless asked for) and ingest time."""
+
+    record: common_pb2.CallRecord
+    ingest_us: int
+
+
+def now_us() -> int:
+    """The wall clock in integer microseconds since the epoch."""
+    return time.time_ns() // 1000
+
+
+class LogSinkEngine:
+    """Ingestion, queries and retention over one SQL store and one object store."""
+
+    def __init__(
+        self,
+        store: RecordStore,
+        objects: ObjectStore,
+        *,
+        limits: Limits,
+        text_mode: TextMode,
+        redactor: Redactor | None,
+        forward: ForwardPlan,
+        metrics: LlmMetrics,
+    ) -> None:
+        if text_mode is TextMode.REDACTED and redactor is None:
+            raise ValueError("text mode 'redacted' needs a redactor")
+        self._store = store
+        self._objects = objects
+        self._limits = limits
+        self._text_mode = text_mode
+        self._redactor = redactor
+        self._forward = forward
+        self._metrics = metrics
+
+    def ingest(self, tenant: str, batch: Sequence[common_pb2.CallRecord]) -> BatchResult:
+        """Store a batch durably and idempotently; never raises for a bad record."""
+        ingest_us = now_us()
+        results: list[RecordResult] = []
+        accepted: list[tuple[int, common_pb2.CallRecord, dict[str, Any]]] = []
+        seen: set[str] = set()
+        for index, record in enumerate(batch):
+            reason = validate(record, self._limits, ingest_us)
+            if reason is not None:
+                results.append(RecordResult(index, record.request_id, Outcome.REJECTED, reason))
+            elif record.request_id in seen:
+                results.append(RecordResult(index, record.request_id, Outcome.DUPLICATE))
+            else:
+                seen.add(record.request_id)
+                accepted.append((index, record, to_row(record, tenant, ingest_us)))
+        if not accepted:
+            return BatchResult(0, results)
+
+        responses, key = self._write_texts(tenant, accepted)
+        rows = [row for _, _, row in accepted]
+
+        def outbox_for(stored_ids: set[str]) -> Any:
+            if not self._forward.enabled:
+                return []
+            return self._forward.entries(
+                [
+                    StoredRecord(record, row["error_message"], response)
+                    for (_, record, row), response in zip(accepted, responses, strict=True)
+                    if record.request_id in stored_ids
+                ]
+            )
+
+        stored_ids = self._store.insert_batch(tenant, rows, key, ingest_us, outbox_for)
+        for index, record, _ in accepted:
+            if record.request_id not in stored_ids:
+                results.append(RecordResult(index, record.request_id, Outcome.DUPLICATE))
+        results.sort(key=lambda r: r.index)
+        self._metrics.observe(row for row in rows if row["request_id"] in stored_ids)
+        return BatchResult(len(stored_ids), results)
+
+    def _write_texts(
+        self, tenant: str, accepted: list[tuple[int, common_pb2.CallRecord, dict[str, Any]]]
+    ) -> tuple[list[str], str | None]:
+        """Pack the kept texts into one durable segment; returns stored responses and key."""
+        if self._text_mode is TextMode.NONE:
+            return [""] * len(accepted), None
+        redact = self._redactor if self._text_mode is TextMode.REDACTED else None
+        builder = SegmentBuilder()
+        responses = []
+        for _, record, row in accepted:
+            prompt, response = record.prompt_text, record.response_text
+            if redact is not None:
+                prompt = redact(prompt, tenant) if prompt else prompt
+                response = redact(response, tenant) if response else response
+            responses.append(response)
+            if prompt or response:
+                row["text_offset"], row["text_length"] = builder.add(prompt, response)
+        if not len(builder):
+            return responses, None
+        key = segment_key(tenant)
+        self._objects.put(key, builder.payload())
+        return responses, key
+
+    def get(self, tenant: str, request_id: str, include_text: bool) -> FullRecord:
+        """One record by request_id; raises NotFound."""
+        found = self._store.get(tenant, request_id)
+        if found is None:
+            raise NotFound(f"record {request_id!r} not found", {"request_id": request_id})
+        row, text = found
+        record = from_row(row)
+        if include_text and text is not None:
+            [(record.prompt_text, record.response_text)] = self._read_texts([text])
+        return FullRecord(record, row["ingest_us"])
+
+    def list(
+        self,
+        tenant: str,
+        where: RecordFilter,
+        limit: int,
+        after: tuple[int, int] | None,
+        include_text: bool,
+    ) -> tuple[list[common_pb2.CallRecord], tuple[int, int] | None]:
+        """A page of records, newest first, and the cursor of the next page (None at the end).
+
+        One more row than asked is read to learn whether another page exists.
+        """
+        found = self._store.list(tenant, where, limit + 1, after)
+        more = len(found) > limit
+        found = found[:limit]
+        page = [from_row(row) for row, _ in found]
+        if include_text:
+            wanted = [(i, text) for i, (_, text) in enumerate(found) if text is not None]
+            texts = self._read_texts([text for _, text in wanted])
+            for (i, _), (prompt, response) in zip(wanted, texts, strict=True):
+                page[i].prompt_text, page[i].response_text = prompt, response
+        cursor = (found[-1][0]["ts_us"], found[-1][0]["id"]) if more else None
+        return page, cursor
+
+    def _read_texts(self, locations: Sequence[StoredText]) -> list[tuple[str, str]]:
+        """Texts of many records with one ranged read per segment object."""
+        by_key: dict[str, list[StoredText]] = defaultdict(list)
+        for location in locations:
+            by_key[location.object_key].append(location)
+        chunks: dict[StoredText, bytes] = {}
+        for key, parts in by_key.items():
+            start = min(p.offset for p in parts)
+            end = max(p.offset + p.length for p in parts)
+            span = self._objects.get_range(key, start, end - start)
+            for p in parts:
+                chunks[p] = span[p.offset - start : p.offset - start + p.length]
+        return [decode_texts(chunks[location]) for location in locations]
+
+    def stats(
+        self, tenant: str, where: RecordFilter, by_model: bool, by_template: bool
+    ) -> list[GroupStats]:
+        """Aggregates per group (see :meth:`RecordStore.stats`)."""
+        return self._store.stats(tenant, where, by_model, by_template)
+
+    def purge(self, tenant: str | None, before_us: int) -> tuple[int, int]:
+        """Delete records older than ``before_us`` and segments left without records.
+
+        Rows go first and objects after, so a crash in between leaves segment rows
+        pointing at objects nobody reads; the next purge finds and removes them.
+        """
+        deleted_records = self._store.delete_before(tenant, before_us)
+        empty = self._store.empty_segments(tenant, before_us)
+        for _, key in empty:
+            self._objects.delete(key)
+        if empty:
+            self._store.delete_segments([segment_id for segment_id, _ in empty])
+        if deleted_records or empty:
+            logger.info(
+                "purged %d records and %d segments",
+                deleted_records,
+                len(empty),
+                extra={"tenant": tenant or "*"},
+            )
+        return deleted_records, len(empty)

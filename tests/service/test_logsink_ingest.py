@@ -1,0 +1,242 @@
+"""LogSink ingestion over real gRPC: durability, idempotency, validation, texts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import pytest
+from llmops.v1 import common_pb2, logsink_pb2
+
+from tests.conftest import S3Server
+from tests.service.logsink_support import LogSink, batch, logsink, make_settings, record
+
+STORED = logsink_pb2.RECORD_OUTCOME_STORED
+DUPLICATE = logsink_pb2.RECORD_OUTCOME_DUPLICATE
+REJECTED = logsink_pb2.RECORD_OUTCOME_REJECTED
+
+
+async def _count(sink: LogSink, tenant: str = "default") -> int:
+    total, token = 0, ""
+    while True:
+        page = await sink.stub.ListRecords(
+            logsink_pb2.ListRecordsRequest(page_size=1000, page_token=token),
+            metadata=(("x-llmops-tenant", tenant),),
+        )
+        total += len(page.records)
+        token = page.next_page_token
+        if not token:
+            return total
+
+
+@pytest.mark.parametrize("store_kind", ["local", "s3"])
+async def test_stream_acks_every_batch_in_order_and_texts_read_back(
+    database_url: str, store_kind: str, tmp_path: Path, s3_server: S3Server
+) -> None:
+    settings = make_settings(database_url, store_kind, tmp_path, s3_server)
+    async with logsink(settings) as sink:
+        batches = [
+            batch(
+                f"b{n}",
+                [
+                    record(
+                        f"req-{n}-{i}",
+                        prompt_text=f"question {n}.{i} é",
+                        response_text=f"answer {n}.{i} ✓",
+                    )
+                    for i in range(50)
+                ],
+            )
+            for n in range(4)
+        ]
+        acks = await sink.stream(batches)
+        assert [a.batch_id for a in acks] == ["b0", "b1", "b2", "b3"]
+        assert all(a.stored == 50 and a.duplicates == 0 and a.rejected == 0 for a in acks)
+        assert list(acks[0].results) == []
+        got = await sink.stub.GetRecord(
+            logsink_pb2.GetRecordRequest(request_id="req-2-17", include_text=True)
+        )
+        assert got.record.prompt_text == "question 2.17 é"
+        assert got.record.response_text == "answer 2.17 ✓"
+        assert got.record.timestamp.seconds == batches[0].records[0].timestamp.seconds
+        assert got.ingest_time.seconds > 0
+        without = await sink.stub.GetRecord(logsink_pb2.GetRecordRequest(request_id="req-2-17"))
+        assert without.record.prompt_text == ""
+        assert without.record.response_text == ""
+        # One segment object per batch, not one per record.
+        assert len(sink.objects.list("logsink/")) == 4
+        assert await _count(sink) == 200
+
+
+@pytest.mark.parametrize("store_kind", ["local", "s3"])
+async def test_replayed_batch_is_acknowledged_as_duplicates_and_stored_once(
+    database_url: str, store_kind: str, tmp_path: Path, s3_server: S3Server
+) -> None:
+    settings = make_settings(database_url, store_kind, tmp_path, s3_server)
+    async with logsink(settings) as sink:
+        same = batch("again", [record(f"r{i}", response_text="hello") for i in range(30)])
+        first = await sink.stream([same])
+        second = await sink.stream([same])
+        assert (first[0].stored, first[0].duplicates) == (30, 0)
+        assert (second[0].stored, second[0].duplicates) == (0, 30)
+        assert [r.outcome for r in second[0].results] == [DUPLICATE] * 30
+        assert [r.index for r in second[0].results] == list(range(30))
+        assert await _count(sink) == 30
+
+
+async def test_repeated_request_id_inside_one_batch_is_stored_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        [ack] = await sink.stream([batch("b", [record("x"), record("y"), record("x")])])
+        assert (ack.stored, ack.duplicates) == (2, 1)
+        assert [(r.index, r.request_id, r.outcome) for r in ack.results] == [(2, "x", DUPLICATE)]
+        assert await _count(sink) == 2
+
+
+def _invalid_records() -> list[tuple[common_pb2.CallRecord, str]]:
+    no_timestamp = record("no-ts")
+    no_timestamp.ClearField("timestamp")
+    future = record("future", seconds=4_000_000_000)
+    cases = [
+        (record(""), "request_id"),
+        (record("x" * 129), "request_id"),
+        (no_timestamp, "timestamp"),
+        (future, "timestamp"),
+        (record("no-model", model=""), "model"),
+        (record("neg-in", input_tokens=-1), "usage.input_tokens"),
+        (record("neg-out", output_tokens=-5), "usage.output_tokens"),
+        (record("lat", latency_ms=-1.0), "latency_ms"),
+        (record("nan", latency_ms=float("nan")), "latency_ms"),
+        (record("status", status=common_pb2.CALL_STATUS_UNSPECIFIED), "status"),
+        (record("status-99", status=99), "status"),
+        (record("big", response_text="x" * 5000), "response_text"),
+        (record("meta", metadata={"k": "v" * 300}), "metadata"),
+    ]
+    cached = record("cache")
+    cached.usage.cache_read_input_tokens = 101
+    cases.append((cached, "usage.cache_read_input_tokens"))
+    money = record("money")
+    money.billed_cost.currency_code = "usd"
+    cases.append((money, "billed_cost.currency_code"))
+    return cases
+
+
+async def test_invalid_records_are_rejected_naming_the_field_and_the_rest_stored(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, "local", tmp_path, None, max_text_bytes=4096)
+    cases = _invalid_records()
+    records = [record("good-0")] + [r for r, _ in cases] + [record("good-1")]
+    async with logsink(settings) as sink:
+        [ack] = await sink.stream([batch("mixed", records)])
+        assert (ack.stored, ack.rejected) == (2, len(cases))
+        for result, (bad, field) in zip(ack.results, cases, strict=True):
+            assert result.outcome == REJECTED
+            assert result.request_id == bad.request_id
+            assert result.reason.startswith(f"{field}:"), result.reason
+        assert [r.index for r in ack.results] == list(range(1, len(cases) + 1))
+        # The stream is still alive after the rejects.
+        [later] = await sink.stream([batch("later", [record("good-2")])])
+        assert later.stored == 1
+        assert await _count(sink) == 3
+
+
+async def test_long_error_message_is_truncated_to_500_characters(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        failed = record(
+            "err",
+            status=common_pb2.CALL_STATUS_ERROR,
+            error_type="rate_limit",
+            error_message="é" * 800,
+        )
+        await sink.stream([batch("b", [failed])])
+        got = await sink.stub.GetRecord(logsink_pb2.GetRecordRequest(request_id="err"))
+        assert got.record.error_message == "é" * 500
+        assert got.record.error_type == "rate_limit"
+
+
+async def test_record_fields_round_trip_unchanged(database_url: str, tmp_path: Path) -> None:
+    original = record(
+        "full",
+        provider="openai",
+        prompt_hash="0123456789abcdef",
+        user_id="u-1",
+        experiment_id="exp",
+        variant="B",
+        metadata={"team": "search", "region": "eu"},
+        time_to_first_token_ms=12.5,
+        batch=True,
+        tag="search",
+        error_type="",
+    )
+    original.timestamp.nanos = 123_456_000
+    original.usage.cache_read_input_tokens = 40
+    original.usage.cache_creation_input_tokens = 10
+    original.usage.output_tokens = 30
+    original.usage.reasoning_output_tokens = 7
+    original.usage.estimated = True
+    original.billed_cost.currency_code = "USD"
+    original.billed_cost.amount_micros = 1234
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        await sink.stream([batch("b", [original])])
+        got = await sink.stub.GetRecord(logsink_pb2.GetRecordRequest(request_id="full"))
+        assert got.record == original
+
+
+async def test_write_records_client_stream_returns_one_summary(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        requests = [
+            logsink_pb2.WriteRecordsRequest(records=[record("a"), record("b")]),
+            logsink_pb2.WriteRecordsRequest(records=[record("a"), record("", model="m")]),
+        ]
+        summary = await sink.stub.WriteRecords(iter(requests), timeout=30)
+        assert (summary.received, summary.stored, summary.duplicates) == (4, 2, 1)
+        [rejected] = summary.rejected
+        assert (rejected.index, rejected.outcome) == (3, REJECTED)
+        assert rejected.reason.startswith("request_id:")
+
+
+async def test_get_record_errors_name_the_problem(database_url: str, tmp_path: Path) -> None:
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await sink.stub.GetRecord(logsink_pb2.GetRecordRequest(request_id="nope"))
+        assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+        with pytest.raises(grpc.aio.AioRpcError) as empty:
+            await sink.stub.GetRecord(logsink_pb2.GetRecordRequest())
+        assert empty.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "request_id" in (empty.value.details() or "")
+
+
+async def test_tenants_never_see_each_others_records(database_url: str, tmp_path: Path) -> None:
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        await sink.stream([batch("a", [record("shared-id", model="a-model")])], tenant="acme")
+        [ack] = await sink.stream(
+            [batch("b", [record("shared-id", model="b-model")])], tenant="globex"
+        )
+        # The same request_id in another tenant is a different record, not a duplicate.
+        assert ack.stored == 1
+        got = await sink.stub.GetRecord(
+            logsink_pb2.GetRecordRequest(request_id="shared-id"),
+            metadata=(("x-llmops-tenant", "globex"),),
+        )
+        assert got.record.model == "b-model"
+        assert await _count(sink, "acme") == 1
+        assert await _count(sink, "default") == 0
+
+
+async def test_text_mode_none_keeps_no_text(database_url: str, tmp_path: Path) -> None:
+    from services.logsink.settings import TextMode
+
+    settings = make_settings(database_url, "local", tmp_path, None, text_mode=TextMode.NONE)
+    async with logsink(settings) as sink:
+        await sink.stream([batch("b", [record("t", prompt_text="secret", response_text="x")])])
+        got = await sink.stub.GetRecord(
+            logsink_pb2.GetRecordRequest(request_id="t", include_text=True)
+        )
+        assert (got.record.prompt_text, got.record.response_text) == ("", "")
+        assert sink.objects.list() == []
