@@ -1,0 +1,1 @@
+"""Test helpers that ship with the client: a local OpenAI-compatible server."""
