@@ -8,7 +8,7 @@ PROTOS := $(wildcard protos/llmops/v1/*.proto)
 GEN_OUT := clients/python/src
 PROTOC = $(BIN)/python -m grpc_tools.protoc -I protos
 
-.PHONY: venv gen gen-check lint run test
+.PHONY: venv gen gen-check lint run test tools
 
 venv: $(STAMP)
 
@@ -41,6 +41,10 @@ lint: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m services.run
 
-test: $(STAMP)
+# System tools pip cannot install (promtool and prometheus for tests/deploy and tests/e2e).
+tools:
+	bash scripts/install-tools.sh
+
+test: $(STAMP) tools
 	$(MAKE) gen-check
 	$(BIN)/pytest tests -q
