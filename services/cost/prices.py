@@ -394,6 +394,35 @@ def _tier_from_fields(fields: Mapping[str, Any], prefix: str) -> Tier:
     )
 
 
+def price_to_fields(price: Price) -> dict[str, Any]:
+    """The PriceEntry-named fields of ``price`` (decimal strings; empty when unset)."""
+
+    def text(value: Decimal | None) -> str:
+        return "" if value is None else str(value)
+
+    fields: dict[str, Any] = {
+        "model": price.model,
+        "provider": price.provider,
+        "effective_from": price.effective_from.isoformat(),
+        "source": price.source,
+        "aliases": list(price.aliases),
+        "tiers": [
+            {
+                "above_input_tokens": str(tier.above_input_tokens),
+                "mode": tier.mode.value,
+                "input_per_mtok": text(tier.input),
+                "output_per_mtok": text(tier.output),
+                "cache_read_per_mtok": text(tier.cache_read),
+                "cache_write_per_mtok": text(tier.cache_write),
+            }
+            for tier in price.tiers
+        ],
+    }
+    for name, attr in _PRICE_FIELDS.items():
+        fields[name] = text(getattr(price, attr))
+    return fields
+
+
 def load_price_file(path: Path) -> list[Price]:
     """Parse the YAML price file; any error raises PriceFileError naming its line.
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
-from services.common.settings import CommonSettings, grpc_port, metrics_port
+from services.common.settings import CommonSettings, grpc_port, metrics_port, setting
+
+BUNDLED_PRICE_FILE = Path(__file__).parent / "data" / "prices.yaml"
 
 
 @dataclass(frozen=True)
@@ -13,3 +16,21 @@ class CostSettings(CommonSettings):
 
     port: int = grpc_port("cost", 50052)
     metrics_port: int = metrics_port("cost", 9102)
+    price_file: Path = setting(
+        BUNDLED_PRICE_FILE, "Price table (YAML); ReloadPrices re-reads it without a restart"
+    )
+    tiktoken_cache_dir: Path = setting(
+        Path("./data/tiktoken"),
+        "Folder the bundled tiktoken vocabularies are installed into at start-up",
+    )
+    budget_refresh_seconds: float = setting(
+        5.0,
+        "How often budget state, budgets and price overrides are rebuilt from SQL, so "
+        "replicas converge on spend recorded by the others",
+    )
+    budget_metrics_limit: int = setting(
+        200, "Most budgets exported as Prometheus gauges (bounds label cardinality)"
+    )
+    reconciliation_tolerance_percent: float = setting(
+        2.0, "Gap between estimated and billed below which reconciliation reports no cause"
+    )

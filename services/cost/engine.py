@@ -1,0 +1,503 @@
+"""CostService's domain: ties the price table, token counter, ledger store and
+budget tracker together. No gRPC here; the servicer converts protos and awaits
+these methods, and domain errors propagate to the shared interceptor.
+
+Consistency model (several replicas behind a load balancer): the ledger, budgets
+and price overrides live in SQL and are the truth. Each replica keeps budget
+spend in memory so ``CheckBudget`` never touches the database; it adds the spend
+it records itself at once, and every ``budget_refresh_seconds`` rebuilds all of it
+(budgets, spend per window, price overrides) from SQL, so spend recorded through
+another replica is seen within one refresh interval. Spend applied while a
+rebuild is in flight is applied again on top of the rebuilt state: budgets may
+briefly over-count (deny a little early) but never lose spend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import Gauge
+
+from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.cost import budgets as budgeting
+from services.cost.budgets import Budget, BudgetStatus, BudgetTracker, Decision
+from services.cost.prices import (
+    Cost,
+    Price,
+    PriceFileError,
+    PriceTable,
+    Usage,
+    compute_cost,
+    load_price_file,
+    normalise_model,
+    price_from_fields,
+)
+from services.cost.reconcile import ReconciliationRow, parse_export, reconcile
+from services.cost.store import CostStore, LedgerEntry, SpendAggregate
+
+logger = logging.getLogger(__name__)
+
+BUDGET_SPEND = Gauge(
+    "llmops_budget_spend_usd", "Spend in the budget's current window", ["tenant", "budget"]
+)
+BUDGET_REMAINING = Gauge(
+    "llmops_budget_remaining_usd", "Limit minus spend in the current window", ["tenant", "budget"]
+)
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+MAX_FIELD_CHARS = 256
+STATUSES = frozenset({"success", "error", "timeout", "filtered"})
+
+
+@dataclass(frozen=True)
+class SpendRecord:
+    """The part of a CallRecord the ledger uses."""
+
+    request_id: str
+    timestamp: datetime | None
+    model: str
+    provider: str
+    usage: Usage
+    status: str
+    user_id: str = ""
+    prompt_template: str = ""
+    experiment_id: str = ""
+    variant: str = ""
+    tag: str = ""
+    batch: bool = False
+    billed_micros: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    recorded: int
+    duplicates: int
+    unpriced: int
+
+
+def encode_token(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
+def decode_token(token: str, field: str = "page_token") -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidArgument(field, "is not a token from a previous response") from None
+
+
+def page_size(value: int) -> int:
+    if value < 0:
+        raise InvalidArgument("page_size", "must not be negative")
+    return min(value or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+class CostEngine:
+    """Everything CostService does; tenant passed explicitly on each call."""
+
+    def __init__(
+        self,
+        store: CostStore,
+        price_file: Path,
+        refresh_seconds: float = 5.0,
+        metrics_limit: int = 200,
+        tolerance_percent: float = 2.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._price_file = price_file
+        self._refresh_seconds = refresh_seconds
+        self._metrics_limit = metrics_limit
+        self._tolerance = tolerance_percent
+        self._clock = clock
+        self._file_prices: list[Price] = []
+        self._overrides: dict[str, list[Price]] = {}
+        self._tables: dict[str, PriceTable] = {}
+        self._tracker = BudgetTracker()
+        self._refreshing = False
+        self._applied_during_refresh: list[tuple[str, dict[str, str], datetime, int]] = []
+        self._exported: set[tuple[str, str]] = set()
+        self._refresh_task: asyncio.Task[None] | None = None
+        self._state_lock = asyncio.Lock()
+
+    # --------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Migrate, load the price file (a bad one stops start-up), load state, refresh."""
+        await asyncio.to_thread(self._store.migrate)
+        self._file_prices = await asyncio.to_thread(load_price_file, self._price_file)
+        await self.refresh()
+        if self._refresh_seconds > 0:
+            self._refresh_task = asyncio.create_task(self._refresh_forever())
+
+    async def close(self) -> None:
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
+            await asyncio.gather(self._refresh_task, return_exceptions=True)
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._refresh_seconds)
+            try:
+                await self.refresh()
+            except Exception:
+                # A database outage must not kill the loop: memory state stays as it
+                # was and the next round retries.
+                logger.exception("refresh of budgets and prices from SQL failed")
+
+    async def refresh(self) -> None:
+        """Rebuild budgets, their window spend and price overrides from SQL."""
+        # The lock keeps budget creation, deletion and price upserts from landing
+        # between the SQL read and the swap, where the swap would undo them.
+        async with self._state_lock:
+            self._refreshing = True
+            self._applied_during_refresh = []
+            try:
+                overrides, budgets, points = await asyncio.to_thread(self._load_state)
+                self._overrides = overrides
+                self._tables = {}
+                self._tracker.replace_all(budgets, points)
+                for tenant, dimensions, at, micros in self._applied_during_refresh:
+                    self._tracker.apply(tenant, dimensions, at, micros)
+            finally:
+                self._refreshing = False
+                self._applied_during_refresh = []
+        self._export_gauges()
+
+    def _load_state(self) -> tuple[dict[str, list[Price]], list[Budget], list[Any]]:
+        overrides = {
+            tenant: [price_from_fields(fields) for fields in entries]
+            for tenant, entries in self._store.price_overrides().items()
+        }
+        budgets = self._store.all_budgets()
+        since = budgeting.earliest_window_start(budgets, self._clock())
+        points = self._store.spend_points(since) if budgets else []
+        return overrides, budgets, points
+
+    def _apply(self, tenant: str, dimensions: dict[str, str], at: datetime, micros: int) -> None:
+        self._tracker.apply(tenant, dimensions, at, micros)
+        if self._refreshing:
+            self._applied_during_refresh.append((tenant, dimensions, at, micros))
+
+    def _export_gauges(self) -> None:
+        """Spend/remaining gauges for at most ``metrics_limit`` budgets (bounded labels)."""
+        now = self._clock()
+        exported: set[tuple[str, str]] = set()
+        chosen = sorted(self._tracker.all_budgets(), key=lambda b: (b.tenant, b.name))
+        for budget in chosen[: self._metrics_limit]:
+            status = self._tracker.status(budget.tenant, budget.id, now)
+            if status is None:
+                continue
+            labels = (budget.tenant, budget.name)
+            BUDGET_SPEND.labels(*labels).set(status.spent_micros / 1_000_000)
+            BUDGET_REMAINING.labels(*labels).set(status.remaining_micros / 1_000_000)
+            exported.add(labels)
+        for labels in self._exported - exported:
+            BUDGET_SPEND.remove(*labels)
+            BUDGET_REMAINING.remove(*labels)
+        self._exported = exported
+
+    # ------------------------------------------------------------------ prices
+
+    def table(self, tenant: str) -> PriceTable:
+        """The tenant's price table: the file with the tenant's overrides on top."""
+        table = self._tables.get(tenant)
+        if table is None:
+            table = PriceTable.of(self._file_prices, self._overrides.get(tenant, ()))
+            self._tables[tenant] = table
+        return table
+
+    def estimate(
+        self, tenant: str, model: str, usage: Usage, at: datetime | None, batch: bool
+    ) -> Cost:
+        """Cost at the price in force at ``at`` (now when None); unpriced -> zero, flagged."""
+        usage.validate()
+        if not model.strip():
+            raise InvalidArgument("model", "is required")
+        price = self.table(tenant).price_at(model, at or self._clock())
+        if price is None:
+            return Cost(micros=0)
+        return compute_cost(price, usage, batch)
+
+    def list_prices(
+        self, tenant: str, model: str, size: int, token: str
+    ) -> tuple[list[Price], str]:
+        table = self.table(tenant)
+        entries = table.history(model) if model else table.entries()
+        limit = page_size(size)
+        if token:
+            after = decode_token(token)
+            entries = [p for p in entries if _price_key(p) > after]
+        page = entries[:limit]
+        more = len(entries) > limit
+        return page, encode_token(_price_key(page[-1])) if more else ""
+
+    async def upsert_prices(self, tenant: str, entries: Sequence[dict[str, Any]]) -> int:
+        if not entries:
+            raise InvalidArgument("prices", "at least one entry is required")
+        prices = [price_from_fields(e, f"prices[{i}].") for i, e in enumerate(entries)]
+        rows = [
+            (normalise_model(price.model), price.effective_from, dict(fields))
+            for price, fields in zip(prices, entries, strict=True)
+        ]
+        replaced = {(model, day) for model, day, _ in rows}
+        async with self._state_lock:
+            written = await asyncio.to_thread(self._store.upsert_prices, tenant, rows)
+            kept = [
+                price
+                for price in self._overrides.get(tenant, [])
+                if (normalise_model(price.model), price.effective_from) not in replaced
+            ]
+            self._overrides[tenant] = [*kept, *prices]
+            self._tables.pop(tenant, None)
+        return written
+
+    async def reload_prices(self, tenant: str) -> int:
+        """Re-read the price file; on error the old table stays and the error names the line."""
+        try:
+            prices = await asyncio.to_thread(load_price_file, self._price_file)
+        except PriceFileError as exc:
+            raise FailedPrecondition(
+                f"price file not loaded, previous table kept: {exc}",
+                {"line": str(exc.line)},
+            ) from None
+        self._file_prices = prices
+        self._tables = {}
+        return len(self.table(tenant))
+
+    # ------------------------------------------------------------------ ledger
+
+    async def record_spend(self, tenant: str, records: Sequence[SpendRecord]) -> RecordResult:
+        """Price and store records (idempotent by request_id), then update budgets.
+
+        Validation is all-or-nothing: one bad record fails the call naming it.
+        """
+        now = self._clock()
+        table = self.table(tenant)
+        entries: dict[str, LedgerEntry] = {}
+        for index, record in enumerate(records):
+            entry = self._ledger_entry(table, record, f"records[{index}]", now)
+            entries.setdefault(entry.request_id, entry)
+        if not entries:
+            return RecordResult(0, len(records), 0)
+        billed = await asyncio.to_thread(self._store.billed_for, tenant, list(entries))
+        ready = [
+            _with_billed(entry, billed.get(entry.request_id, entry.billed_micros))
+            for entry in entries.values()
+        ]
+        inserted = await asyncio.to_thread(self._store.insert_ledger, tenant, ready)
+        unpriced = 0
+        for entry in ready:
+            if entry.request_id in inserted:
+                unpriced += not entry.priced
+                self._apply(tenant, entry.dimensions, entry.timestamp, entry.effective_micros)
+        return RecordResult(len(inserted), len(records) - len(inserted), unpriced)
+
+    def _ledger_entry(
+        self, table: PriceTable, record: SpendRecord, where: str, now: datetime
+    ) -> LedgerEntry:
+        if not record.request_id.strip():
+            raise InvalidArgument(f"{where}.request_id", "is required")
+        if len(record.request_id) > 128:
+            raise InvalidArgument(f"{where}.request_id", "at most 128 characters")
+        if not record.model.strip():
+            raise InvalidArgument(f"{where}.model", "is required")
+        if record.status not in STATUSES:
+            raise InvalidArgument(f"{where}.status", "must be set")
+        for name in (
+            "model",
+            "provider",
+            "user_id",
+            "prompt_template",
+            "experiment_id",
+            "variant",
+            "tag",
+        ):
+            if len(getattr(record, name)) > MAX_FIELD_CHARS:
+                raise InvalidArgument(f"{where}.{name}", f"at most {MAX_FIELD_CHARS} characters")
+        record.usage.validate(f"{where}.usage")
+        at = record.timestamp or now
+        price = table.price_at(record.model, at)
+        estimated = compute_cost(price, record.usage, record.batch).micros if price else 0
+        usage = record.usage
+        return LedgerEntry(
+            request_id=record.request_id,
+            timestamp=at,
+            model=record.model,
+            provider=record.provider,
+            user_id=record.user_id,
+            prompt_template=record.prompt_template,
+            experiment_id=record.experiment_id,
+            variant=record.variant,
+            tag=record.tag,
+            status=record.status,
+            batch=record.batch,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_input_tokens=usage.cache_read_input_tokens,
+            cache_creation_input_tokens=usage.cache_creation_input_tokens,
+            reasoning_output_tokens=usage.reasoning_output_tokens,
+            estimated_micros=estimated,
+            billed_micros=record.billed_micros,
+            priced=price is not None,
+        )
+
+    async def query_spend(
+        self,
+        tenant: str,
+        start: datetime | None,
+        end: datetime | None,
+        group_by: Sequence[str],
+        granularity: str | None,
+        filters: Sequence[tuple[str, str]],
+    ) -> list[SpendAggregate]:
+        if start is not None and end is not None and end <= start:
+            raise InvalidArgument("time_range.end_time", "must be after start_time")
+        if len(set(group_by)) != len(group_by):
+            raise InvalidArgument("group_by", "dimensions must not repeat")
+        return await asyncio.to_thread(
+            self._store.query_spend, tenant, start, end, group_by, granularity, filters
+        )
+
+    # ----------------------------------------------------------------- budgets
+
+    async def create_budget(self, tenant: str, budget: Budget) -> BudgetStatus:
+        budget = Budget(
+            id=uuid.uuid4().hex,
+            tenant=tenant,
+            name=budget.name.strip(),
+            dimension=budget.dimension,
+            value=budget.value,
+            window=budget.window,
+            limit_micros=budget.limit_micros,
+            thresholds_percent=budget.thresholds_percent,
+        )
+        budget.validate()
+        async with self._state_lock:
+            await asyncio.to_thread(self._store.create_budget, budget)
+            since = budget.window.bounds(self._clock())[0]
+            points = await asyncio.to_thread(self._store.spend_points, since)
+            self._tracker.add_budget(budget, points)
+        self._export_gauges()
+        return self._status(tenant, budget.id)
+
+    def _status(self, tenant: str, budget_id: str) -> BudgetStatus:
+        status = self._tracker.status(tenant, budget_id, self._clock())
+        if status is None:
+            raise NotFound(f"budget {budget_id!r} not found", {"id": budget_id})
+        return status
+
+    async def get_budget(self, tenant: str, budget_id: str) -> BudgetStatus:
+        if not budget_id:
+            raise InvalidArgument("id", "is required")
+        if self._tracker.status(tenant, budget_id, self._clock()) is None:
+            # Possibly created through another replica since the last refresh.
+            await self.refresh()
+        return self._status(tenant, budget_id)
+
+    def list_budgets(self, tenant: str, size: int, token: str) -> tuple[list[BudgetStatus], str]:
+        limit = page_size(size)
+        statuses = sorted(
+            self._tracker.statuses(tenant, self._clock()), key=lambda s: s.budget.name
+        )
+        if token:
+            after = decode_token(token)
+            statuses = [s for s in statuses if s.budget.name > after]
+        page = statuses[:limit]
+        more = len(statuses) > limit
+        return page, encode_token(page[-1].budget.name) if more else ""
+
+    async def delete_budget(self, tenant: str, budget_id: str) -> None:
+        if not budget_id:
+            raise InvalidArgument("id", "is required")
+        async with self._state_lock:
+            await asyncio.to_thread(self._store.delete_budget, tenant, budget_id)
+            self._tracker.remove_budget(tenant, budget_id)
+        self._export_gauges()
+
+    def check_budget(
+        self, tenant: str, dimensions: dict[str, str], expected_micros: int
+    ) -> tuple[Decision, list[BudgetStatus]]:
+        if expected_micros < 0:
+            raise InvalidArgument("expected_cost.amount_micros", "must not be negative")
+        return self._tracker.check(tenant, dimensions, self._clock(), expected_micros)
+
+    def budget_alerts(self, tenant: str) -> list[BudgetStatus]:
+        """Budgets past at least one alert threshold (or their limit), most used first."""
+        statuses = self._tracker.statuses(tenant, self._clock())
+        alerting = [s for s in statuses if s.threshold_crossed or s.decision is Decision.DENY]
+        return sorted(alerting, key=lambda s: -s.percent_used)
+
+    # --------------------------------------------------------- reconciliation
+
+    async def import_billed(
+        self, tenant: str, amounts: Sequence[tuple[str, int]]
+    ) -> tuple[int, int]:
+        """Apply per-request billed amounts; returns (applied, unmatched)."""
+        for index, (request_id, _) in enumerate(amounts):
+            if not request_id.strip():
+                raise InvalidArgument(f"amounts[{index}].request_id", "is required")
+        changes = await asyncio.to_thread(self._store.import_billed, tenant, amounts)
+        for change in changes:
+            if change.delta_micros:
+                self._apply(tenant, change.dimensions, change.timestamp, change.delta_micros)
+        distinct = len({request_id for request_id, _ in amounts})
+        return len(changes), distinct - len(changes)
+
+    async def import_export(self, tenant: str, provider: str, text: str) -> int:
+        rows = parse_export(provider.strip().lower(), text)
+        return await asyncio.to_thread(self._store.replace_export, tenant, rows)
+
+    async def reconciliation(
+        self, tenant: str, start: datetime | None, end: datetime | None, model: str
+    ) -> list[ReconciliationRow]:
+        """Estimated vs billed per model and whole UTC day of the range."""
+        first = _day_floor(start) if start else None
+        last = _day_ceil(end) if end else None
+        if first and last and last <= first:
+            raise InvalidArgument("time_range.end_time", "must be after start_time")
+        table = self.table(tenant)
+        days, export = await asyncio.gather(
+            asyncio.to_thread(self._store.ledger_days, tenant, first, last),
+            asyncio.to_thread(
+                self._store.export_rows,
+                tenant,
+                first.date().isoformat() if first else None,
+                last.date().isoformat() if last else None,
+            ),
+        )
+
+        def canonical(name: str) -> str:
+            return table.canonical(name) or normalise_model(name)
+
+        rows = reconcile(days, export, canonical, self._tolerance)
+        if model:
+            wanted = canonical(model)
+            rows = [row for row in rows if row.model == wanted]
+        return rows
+
+
+def _price_key(price: Price) -> str:
+    return f"{normalise_model(price.model)}\x00{price.effective_from.isoformat()}"
+
+
+def _with_billed(entry: LedgerEntry, billed: int | None) -> LedgerEntry:
+    return entry if billed == entry.billed_micros else replace(entry, billed_micros=billed)
+
+
+def _day_floor(moment: datetime) -> datetime:
+    utc = moment.astimezone(UTC)
+    return datetime(utc.year, utc.month, utc.day, tzinfo=UTC)
+
+
+def _day_ceil(moment: datetime) -> datetime:
+    floor = _day_floor(moment)
+    return floor if floor == moment.astimezone(UTC) else floor + timedelta(days=1)
