@@ -32,15 +32,31 @@ class SettingsError(ValueError):
     """A configuration value is missing or malformed; the message names the variable."""
 
 
-def setting(default: Any, doc: str, *, env: str | None = None) -> Any:
-    """Declare a settings field; ``env`` defaults to ``LLMOPS_<FIELD_NAME_UPPER>``."""
-    return dataclasses.field(default=default, metadata={"doc": doc, "env": env})
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    env: str | None = None,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> Any:
+    """Declare a settings field; ``env`` defaults to ``LLMOPS_<FIELD_NAME_UPPER>``.
+
+    ``minimum``/``maximum`` bound numeric values, so that e.g. a port of 70000 is
+    rejected naming its variable rather than failing later inside grpc.
+    """
+    metadata = {"doc": doc, "env": env, "minimum": minimum, "maximum": maximum}
+    return dataclasses.field(default=default, metadata=metadata)
 
 
 def grpc_port(service: str, default: int) -> Any:
     """The gRPC port field of one service, read from ``LLMOPS_<SERVICE>_PORT``."""
     return setting(
-        default, f"gRPC port of the {service} service", env=f"{_PREFIX}{service.upper()}_PORT"
+        default,
+        f"gRPC port of the {service} service",
+        env=f"{_PREFIX}{service.upper()}_PORT",
+        minimum=0,
+        maximum=65535,
     )
 
 
@@ -50,6 +66,8 @@ def metrics_port(service: str, default: int) -> Any:
         default,
         f"Prometheus /metrics HTTP port of the {service} service",
         env=f"{_PREFIX}{service.upper()}_METRICS_PORT",
+        minimum=0,
+        maximum=65535,
     )
 
 
@@ -95,19 +113,29 @@ class CommonSettings:
     log_level: LogLevel = setting(LogLevel.INFO, "Log level: DEBUG, INFO, WARNING or ERROR")
     log_format: LogFormat = setting(LogFormat.JSON, "Log format on stdout: json or text")
     grace_seconds: float = setting(
-        10.0, "On SIGTERM/SIGINT, how long in-flight calls may take to finish"
+        10.0,
+        "On SIGTERM/SIGINT, how long in-flight calls may take to finish",
+        minimum=0,
     )
     max_message_bytes: int = setting(
-        16 * 1024 * 1024, "Largest gRPC message accepted or sent, in bytes"
+        16 * 1024 * 1024,
+        "Largest gRPC message accepted or sent, in bytes",
+        minimum=1024,
     )
     keepalive_time_seconds: float = setting(
-        60.0, "Interval of the server's keepalive pings to clients"
+        60.0,
+        "Interval of the server's keepalive pings to clients",
+        minimum=1,
     )
     keepalive_timeout_seconds: float = setting(
-        20.0, "How long the server waits for a keepalive ping ack before closing"
+        20.0,
+        "How long the server waits for a keepalive ping ack before closing",
+        minimum=1,
     )
     keepalive_min_client_interval_seconds: float = setting(
-        10.0, "Shortest client keepalive ping interval the server accepts"
+        10.0,
+        "Shortest client keepalive ping interval the server accepts",
+        minimum=1,
     )
     default_tenant: str = setting(
         "default", "Tenant of calls that carry no x-llmops-tenant metadata and no API key"
@@ -143,10 +171,19 @@ def load_settings(cls: type[S], environ: Mapping[str, str] | None = None) -> S:
         if raw is None:
             continue
         try:
-            values[field.name] = _parse(raw, hints[field.name])
+            values[field.name] = _check_range(_parse(raw, hints[field.name]), field)
         except ValueError as exc:
             raise SettingsError(f"Invalid value for environment variable {name}: {exc}") from None
     return cls(**values)
+
+
+def _check_range(value: Any, field: dataclasses.Field[Any]) -> Any:
+    minimum, maximum = field.metadata.get("minimum"), field.metadata.get("maximum")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{value!r} is below the minimum {minimum}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{value!r} is above the maximum {maximum}")
+    return value
 
 
 def _parse(raw: str, annotation: Any) -> Any:

@@ -89,3 +89,8 @@ def test_table_lists_every_variable_once() -> None:
     assert table.count("`LLMOPS_DATABASE_URL`") == 1
     assert "`LLMOPS_LOGSINK_METRICS_PORT` | `9105`" in table
     assert "`LLMOPS_PORT`" not in table
+
+
+def test_out_of_range_port_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match="LLMOPS_COST_METRICS_PORT: 70000 is above the maximum"):
+        load_settings(CostSettings, {"LLMOPS_COST_METRICS_PORT": "70000"})
