@@ -406,10 +406,13 @@ class Shipper:
             self._park(self._take_batch())
 
     def _send(self, records: list[common_pb2.CallRecord], spool_path: Path | None) -> None:
-        while len(self._in_flight) >= self._max_in_flight:
-            self._await_oldest()
         batch = _Batch(f"{os.getpid()}-{next(self._batch_ids)}", records, spool_path)
-        self._in_flight.append(batch)
+        try:
+            while len(self._in_flight) >= self._max_in_flight:
+                self._await_oldest()
+        finally:
+            # In flight from here on, so a failure while waiting keeps its records too.
+            self._in_flight.append(batch)
         self._open_stream().send(batch)
 
     def _open_stream(self) -> _RecordStream:

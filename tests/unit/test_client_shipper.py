@@ -1,0 +1,247 @@
+"""The background shipper against a real gRPC LogSink peer on loopback."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from llmops.channels import create_channel
+from llmops.shipper import Shipper
+from llmops.v1 import common_pb2
+
+from tests.unit.client_peers import PeerLogSink, PeerServer, free_port
+
+
+def record(n: int = 0, text: str = "") -> common_pb2.CallRecord:
+    return common_pb2.CallRecord(
+        request_id=str(uuid.uuid4()),
+        model="fake-1",
+        status=common_pb2.CALL_STATUS_SUCCESS,
+        latency_ms=float(n),
+        prompt_text=text,
+    )
+
+
+def make_shipper(port: int, spool: Path | None, **options: Any) -> Shipper:
+    target = f"127.0.0.1:{port}"
+    defaults: dict[str, Any] = {
+        "batch_size": 16,
+        "interval": 0.05,
+        "initial_backoff": 0.05,
+        "max_backoff": 0.2,
+        "ack_timeout": 5.0,
+    }
+    return Shipper(
+        lambda: create_channel(target, "llmops.v1.LogSinkService"),
+        metadata=(("x-llmops-tenant", "acme"),),
+        spool_dir=spool,
+        **{**defaults, **options},
+    )
+
+
+def wait_for(condition: Any, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def peer() -> Iterator[tuple[PeerServer, PeerLogSink]]:
+    sink = PeerLogSink()
+    server = PeerServer(logsink=sink).start()
+    yield server, sink
+    server.stop()
+
+
+def test_records_arrive_once_in_batches_with_tenant_metadata(
+    peer: tuple[PeerServer, PeerLogSink], tmp_path: Path
+) -> None:
+    server, sink = peer
+    shipper = make_shipper(server.port, tmp_path / "spool")
+    sent = [record(i) for i in range(95)]
+    for r in sent:
+        shipper.enqueue(r)
+    assert shipper.flush(10)
+    assert set(sink.records) == {r.request_id for r in sent}
+    assert shipper.stats.stored == 95
+    assert sink.metadata[0]["x-llmops-tenant"] == "acme"
+    assert len(sink.metadata) == 1, "one long-lived stream, not one per batch"
+    assert shipper.close(5)
+
+
+def test_spool_is_replayed_when_logsink_starts_later(tmp_path: Path) -> None:
+    port = free_port()
+    spool = tmp_path / "spool"
+    shipper = make_shipper(port, spool)
+    sent = [record(i) for i in range(50)]
+    for r in sent:
+        shipper.enqueue(r)
+    assert not shipper.flush(0.5)
+    assert wait_for(lambda: not shipper.queued and any(spool.iterdir()))
+    assert shipper.stats.spooled == 50
+    sink = PeerLogSink()
+    server = PeerServer(port, logsink=sink).start()
+    try:
+        assert shipper.flush(10)
+        assert set(sink.records) == {r.request_id for r in sent}
+        assert list(spool.iterdir()) == [], "spool files are deleted after their ack"
+    finally:
+        shipper.close(5)
+        server.stop()
+
+
+def test_logsink_killed_mid_run_loses_nothing_and_stores_once(tmp_path: Path) -> None:
+    sink = PeerLogSink()
+    server = PeerServer(logsink=sink).start()
+    shipper = make_shipper(server.port, tmp_path / "spool")
+    sent = [record(i) for i in range(300)]
+    try:
+        for r in sent[:100]:
+            shipper.enqueue(r)
+        assert shipper.flush(10)
+        server.stop()
+        for r in sent[100:]:
+            shipper.enqueue(r)
+        assert not shipper.flush(0.5)
+        server.start()
+        assert shipper.flush(15)
+        assert set(sink.records) == {r.request_id for r in sent}
+        assert shipper.dropped == 0
+    finally:
+        shipper.close(5)
+        server.stop()
+
+
+def test_without_spool_undelivered_records_wait_in_memory(tmp_path: Path) -> None:
+    port = free_port()
+    shipper = make_shipper(port, None)
+    sent = [record(i) for i in range(40)]
+    for r in sent:
+        shipper.enqueue(r)
+    assert not shipper.flush(0.5)
+    sink = PeerLogSink()
+    server = PeerServer(port, logsink=sink).start()
+    try:
+        assert shipper.flush(10)
+        assert set(sink.records) == {r.request_id for r in sent}
+    finally:
+        shipper.close(5)
+        server.stop()
+
+
+def test_drops_are_counted_and_logged_only_when_the_spool_is_full(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    shipper = make_shipper(
+        port, tmp_path / "spool", spool_max_bytes=4000, max_queue=32, batch_size=8
+    )
+    sent = [record(i, text="x" * 100) for i in range(200)]
+    with caplog.at_level(logging.ERROR, logger="llmops.shipper"):
+        for r in sent:
+            shipper.enqueue(r)
+        assert wait_for(lambda: not shipper.queued)
+    assert shipper.dropped > 0
+    assert any("dropped" in m for m in caplog.messages)
+    sink = PeerLogSink()
+    server = PeerServer(port, logsink=sink).start()
+    try:
+        assert shipper.flush(10)
+        assert len(sink.records) + shipper.dropped == len(sent), "every record is accounted for"
+        assert len(sink.records) > 0
+    finally:
+        shipper.close(5)
+        server.stop()
+
+
+def test_queue_overflow_goes_to_the_spool_not_the_floor(tmp_path: Path) -> None:
+    port = free_port()
+    shipper = make_shipper(port, tmp_path / "spool", max_queue=16, batch_size=16, interval=30)
+    sent = [record(i) for i in range(100)]
+    for r in sent:
+        shipper.enqueue(r)
+    sink = PeerLogSink()
+    server = PeerServer(port, logsink=sink).start()
+    try:
+        assert shipper.flush(15)
+        assert set(sink.records) == {r.request_id for r in sent}
+        assert shipper.dropped == 0
+    finally:
+        shipper.close(5)
+        server.stop()
+
+
+def test_non_retryable_refusal_drops_and_counts_instead_of_retrying(
+    peer: tuple[PeerServer, PeerLogSink], tmp_path: Path
+) -> None:
+    server, sink = peer
+    sink.refuse_with = grpc.StatusCode.UNAUTHENTICATED
+    spool = tmp_path / "spool"
+    shipper = make_shipper(server.port, spool)
+    for i in range(5):
+        shipper.enqueue(record(i))
+    assert wait_for(lambda: shipper.dropped == 5)
+    assert sink.records == {}
+    shipper.close(1)
+    assert list(spool.iterdir()) == []
+
+
+def test_rejected_records_are_counted_and_not_resent(
+    peer: tuple[PeerServer, PeerLogSink], tmp_path: Path
+) -> None:
+    server, sink = peer
+    shipper = make_shipper(server.port, tmp_path / "spool")
+    bad = common_pb2.CallRecord(model="fake-1")
+    shipper.enqueue(bad)
+    shipper.enqueue(record(1))
+    assert shipper.flush(10)
+    assert shipper.stats.rejected == 1
+    assert shipper.stats.stored == 1
+    assert sink.deliveries == 2
+    shipper.close(5)
+
+
+def test_close_spools_what_it_cannot_send_and_a_new_shipper_replays_it(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    spool = tmp_path / "spool"
+    first = make_shipper(port, spool)
+    sent = [record(i) for i in range(20)]
+    for r in sent:
+        first.enqueue(r)
+    assert not first.close(0.3)
+    first.enqueue(record(99))
+    assert first.stats.spooled == 21, "records enqueued after close are spooled, not lost"
+    sink = PeerLogSink()
+    server = PeerServer(port, logsink=sink).start()
+    second = make_shipper(port, spool)
+    try:
+        assert second.flush(10)
+        assert {r.request_id for r in sent} <= set(sink.records)
+        assert len(sink.records) == 21
+    finally:
+        second.close(5)
+        server.stop()
+
+
+def test_large_records_are_split_into_batches_under_the_byte_limit(
+    peer: tuple[PeerServer, PeerLogSink], tmp_path: Path
+) -> None:
+    server, sink = peer
+    shipper = make_shipper(server.port, tmp_path / "spool", max_batch_bytes=50_000)
+    sent = [record(i, text="y" * 20_000) for i in range(10)]
+    for r in sent:
+        shipper.enqueue(r)
+    assert shipper.flush(10)
+    assert len(sink.records) == 10
+    shipper.close(5)
