@@ -1,0 +1,293 @@
+"""Cost formula and price table, checked against prices computed by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from services.common.errors import InvalidArgument
+from services.cost.prices import (
+    Price,
+    PriceFileError,
+    PriceTable,
+    Tier,
+    TierMode,
+    Usage,
+    compute_cost,
+    load_price_file,
+    model_candidates,
+)
+from services.cost.settings import BUNDLED_PRICE_FILE
+
+
+@pytest.fixture(scope="module")
+def table() -> PriceTable:
+    return PriceTable.of(load_price_file(BUNDLED_PRICE_FILE))
+
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def cost(
+    table: PriceTable, model: str, usage: Usage, batch: bool = False, at: datetime = NOW
+) -> int:
+    price = table.price_at(model, at)
+    assert price is not None, model
+    return compute_cost(price, usage, batch).micros
+
+
+def test_plain_input_and_output(table: PriceTable) -> None:
+    # gpt-4o: 1000 x $2.50/M + 500 x $10/M = $0.0025 + $0.005
+    assert cost(table, "gpt-4o", Usage(1000, 500)) == 7_500
+
+
+def test_openai_cached_tokens_are_inside_input(table: PriceTable) -> None:
+    # 10,000 input of which 4,000 cached: 6,000 x 2.50 + 4,000 x 1.25 + 1,000 x 10.00 (per M)
+    usage = Usage(input_tokens=10_000, output_tokens=1_000, cache_read_input_tokens=4_000)
+    assert cost(table, "gpt-4o", usage) == 15_000 + 5_000 + 10_000
+
+
+def test_anthropic_cache_write_and_read(table: PriceTable) -> None:
+    # Anthropic reported input 100, cache read 2,000, cache creation 500 -> input 2,600.
+    # 100 x 3.00 + 2,000 x 0.30 + 500 x 3.75 + 300 x 15.00 = 300 + 600 + 1,875 + 4,500 (per M)
+    usage = Usage(2_600, 300, cache_read_input_tokens=2_000, cache_creation_input_tokens=500)
+    result = compute_cost(table.price_at("claude-sonnet-4-20250514", NOW), usage)  # type: ignore[arg-type]
+    assert result.micros == 7_275
+    assert {line.component: line.tokens for line in result.lines} == {
+        "input": 100,
+        "cache_read": 2_000,
+        "cache_write": 500,
+        "output": 300,
+    }
+
+
+def test_batch_prices(table: PriceTable) -> None:
+    # gpt-4o batch: 1000 x 1.25 + 500 x 5.00 (per M)
+    assert cost(table, "gpt-4o", Usage(1000, 500), batch=True) == 3_750
+
+
+def test_whole_request_tier_reprices_every_token(table: PriceTable) -> None:
+    # gemini-2.5-pro above 200k input: 250,000 x 2.50 + 1,000 x 15.00 (per M)
+    price = table.price_at("gemini-2.5-pro", NOW)
+    assert price is not None
+    above = compute_cost(price, Usage(250_000, 1_000))
+    assert above.micros == 625_000 + 15_000
+    assert above.tier is not None
+    assert above.tier.above_input_tokens == 200_000
+    # Exactly at the threshold is not above it: 200,000 x 1.25 + 1,000 x 10.00
+    assert compute_cost(price, Usage(200_000, 1_000)).micros == 250_000 + 10_000
+
+
+def test_whole_request_tier_applies_to_cache_prices(table: PriceTable) -> None:
+    # claude-sonnet-4 above 200k: 201,000 input of which 100,000 cache reads.
+    # 101,000 x 6.00 + 100,000 x 0.60 + 1,000 x 22.50 (per M)
+    usage = Usage(201_000, 1_000, cache_read_input_tokens=100_000)
+    assert cost(table, "claude-sonnet-4", usage) == 606_000 + 60_000 + 22_500
+
+
+def test_marginal_tier_charges_only_tokens_above_threshold() -> None:
+    price = Price(
+        model="m",
+        effective_from=date(2025, 1, 1),
+        input=Decimal("1"),
+        output=Decimal("4"),
+        tiers=(Tier(1_000, TierMode.MARGINAL, Decimal("2"), Decimal("8")),),
+    )
+    # 1,000 x 1 + 500 x 2 + 100 x 4 (per M); output keeps its base price.
+    assert compute_cost(price, Usage(1_500, 100)).micros == 1_000 + 1_000 + 400
+
+
+def test_reasoning_tokens_at_their_own_price(table: PriceTable) -> None:
+    # gemini-2.5-flash-preview-04-17: 1,000 x 0.15 + 200 x 0.60 + 800 x 3.50 (per M)
+    usage = Usage(1_000, 1_000, reasoning_output_tokens=800)
+    assert cost(table, "gemini-2.5-flash-preview-04-17", usage) == 150 + 120 + 2_800
+
+
+def test_reasoning_tokens_default_to_output_price(table: PriceTable) -> None:
+    # o4-mini: reasoning is billed as output: 1,000 x 1.10 + 2,000 x 4.40 (per M)
+    usage = Usage(1_000, 2_000, reasoning_output_tokens=1_500)
+    assert cost(table, "o4-mini", usage) == 1_100 + 8_800
+
+
+def test_price_change_mid_month_uses_price_in_force(table: PriceTable) -> None:
+    # o3 went from 10/40 to 2/8 on 2025-06-10 (UTC day).
+    usage = Usage(1_000, 1_000)
+    before = datetime(2025, 6, 9, 23, 59, tzinfo=UTC)
+    after = datetime(2025, 6, 10, 0, 0, tzinfo=UTC)
+    assert cost(table, "o3", usage, at=before) == 10_000 + 40_000
+    assert cost(table, "o3", usage, at=after) == 2_000 + 8_000
+
+
+def test_call_before_first_entry_gets_earliest_price(table: PriceTable) -> None:
+    price = table.price_at("gpt-4o", datetime(2023, 1, 1, tzinfo=UTC))
+    assert price is not None
+    assert price.effective_from == date(2024, 5, 13)
+
+
+def test_rounding_is_half_up_once_per_call(table: PriceTable) -> None:
+    # gpt-4o-mini: 5 x 0.15 + 1 x 0.60 = 1.35 micro-USD -> 1 (rounding each line gives 2)
+    assert cost(table, "gpt-4o-mini", Usage(5, 1)) == 1
+    # gpt-4.1-nano: 25 x 0.10 = 2.5 micro-USD -> 3 (half-up; banker's rounding would give 2)
+    assert cost(table, "gpt-4.1-nano", Usage(25, 0)) == 3
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("gpt-4o-2024-08-06", "gpt-4o"),
+        ("GPT-4o", "gpt-4o"),
+        ("openai/gpt-4o-mini", "gpt-4o-mini"),
+        ("gpt-4.1-nano-2025-04-14", "gpt-4.1-nano"),
+        ("claude-3-5-sonnet-20241022", "claude-3-5-sonnet"),
+        ("claude-3-5-sonnet-v2@20241022", "claude-3-5-sonnet"),
+        ("anthropic/claude-opus-4-1-20250805", "claude-opus-4-1"),
+        ("models/gemini-2.5-pro", "gemini-2.5-pro"),
+        ("gemini-2.5-pro-preview-06-05", "gemini-2.5-pro"),
+        ("gpt-35-turbo", "gpt-3.5-turbo"),
+    ],
+)
+def test_aliases_and_dated_snapshots(table: PriceTable, name: str, canonical: str) -> None:
+    assert table.canonical(name) == canonical
+
+
+def test_unknown_model_has_no_price(table: PriceTable) -> None:
+    assert table.price_at("llama-3.1-70b-instruct", NOW) is None
+    # A longer name sharing a prefix is not silently priced as the shorter one.
+    assert table.canonical("gpt-4o-audio-preview") is None
+
+
+def test_snapshot_suffix_candidates() -> None:
+    assert model_candidates("openai/o3-2025-04-16") == [
+        "openai/o3-2025-04-16",
+        "openai/o3",
+        "o3-2025-04-16",
+        "o3",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("usage", "field"),
+    [
+        (Usage(input_tokens=-1), "usage.input_tokens"),
+        (Usage(output_tokens=-5), "usage.output_tokens"),
+        (Usage(10, 0, cache_read_input_tokens=-1), "usage.cache_read_input_tokens"),
+        (
+            Usage(10, 0, cache_read_input_tokens=8, cache_creation_input_tokens=3),
+            "usage.cache_read_input_tokens",
+        ),
+        (Usage(10, 5, reasoning_output_tokens=6), "usage.reasoning_output_tokens"),
+    ],
+)
+def test_impossible_usage_names_the_field(usage: Usage, field: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        usage.validate()
+    assert caught.value.field == field
+
+
+def test_bundled_table_covers_major_models_with_sources(table: PriceTable) -> None:
+    for model in (
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "o1",
+        "o3",
+        "o3-mini",
+        "o4-mini",
+        "gpt-5",
+        "gpt-5-mini",
+        "claude-3-haiku",
+        "claude-3-5-sonnet",
+        "claude-3-7-sonnet",
+        "claude-sonnet-4",
+        "claude-opus-4",
+        "gemini-1.5-pro",
+        "gemini-2.0-flash",
+        "gemini-2.5-pro",
+        "gemini-2.5-flash",
+    ):
+        assert table.price_at(model, NOW) is not None, model
+    assert all(price.source for price in table.entries())
+    # Anthropic cache prices follow the published multipliers (write 1.25x, read 0.1x),
+    # to the cent the pricing page rounds them to (Claude 3 Haiku: 0.30 for 0.3125).
+    for price in table.entries():
+        if price.provider == "anthropic":
+            assert price.cache_write is not None
+            assert price.cache_read is not None
+            assert abs(price.cache_write - price.input * Decimal("1.25")) < Decimal("0.02")
+            assert abs(price.cache_read - price.input * Decimal("0.1")) < Decimal("0.01")
+
+
+def test_later_layer_replaces_same_model_and_date(table: PriceTable) -> None:
+    override = Price("gpt-4o", date(2024, 10, 2), Decimal("1"), Decimal("2"))
+    layered = PriceTable.of(table.entries(), [override])
+    assert layered.price_at("gpt-4o", NOW) == override
+    assert len(layered) == len(table)
+
+
+BAD_FILES = [
+    (
+        "prices:\n  - model: a\n    effective_from: '2025-01-01'\n    input_per_mtok: 'x'\n"
+        "    output_per_mtok: '1'\n",
+        4,
+        "not a decimal",
+    ),
+    (
+        "prices:\n  - model: a\n    effective_from: '2025-13-01'\n    input_per_mtok: '1'\n"
+        "    output_per_mtok: '1'\n",
+        3,
+        "YYYY-MM-DD",
+    ),
+    (
+        "prices:\n  - model: a\n    effective_from: '2025-01-01'\n    input_per_mtok: '1'\n",
+        2,
+        "output_per_mtok: is required",
+    ),
+    (
+        "prices:\n  - model: a\n    effective_from: '2025-01-01'\n    input_per_mtok: '1'\n"
+        "    output_per_mtok: '1'\n    colour: red\n",
+        6,
+        "unknown key",
+    ),
+    (
+        "prices:\n  - model: a\n    effective_from: '2025-01-01'\n    input_per_mtok: '1'\n"
+        "    output_per_mtok: '1'\n    tiers:\n      - above_input_tokens: '10'\n"
+        "        mode: sideways\n        input_per_mtok: '1'\n        output_per_mtok: '1'\n",
+        8,
+        "whole_request or marginal",
+    ),
+    ("prices:\n  - model: a\n   effective_from: [\n", 3, ""),
+    (
+        "prices:\n  - model: a\n    effective_from: '2025-01-01'\n    input_per_mtok: '1'\n"
+        "    output_per_mtok: '1'\n  - model: A\n    effective_from: '2025-01-01'\n"
+        "    input_per_mtok: '2'\n    output_per_mtok: '2'\n",
+        6,
+        "duplicate",
+    ),
+    ("models: []\n", 1, "prices"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message"), BAD_FILES)
+def test_bad_price_file_names_the_line(tmp_path: Path, text: str, line: int, message: str) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(text)
+    with pytest.raises(PriceFileError) as caught:
+        load_price_file(path)
+    assert caught.value.line == line
+    assert message in str(caught.value)
+    assert f"{path}:{line}:" in str(caught.value)
+
+
+def test_prices_are_read_as_decimals_not_floats(tmp_path: Path) -> None:
+    path = tmp_path / "prices.yaml"
+    path.write_text(
+        "prices:\n  - model: a\n    effective_from: 2025-01-01\n    input_per_mtok: 0.1\n"
+        "    output_per_mtok: 0.30000000000000004\n"
+    )
+    (price,) = load_price_file(path)
+    assert price.input == Decimal("0.1")
+    assert price.output == Decimal("0.30000000000000004")
