@@ -1,0 +1,159 @@
+"""LogSink pure logic: validation, row codec, segments, percentiles, sampling, labels."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from llmops.v1 import common_pb2, cost_pb2, drift_pb2, experiment_pb2
+
+from services.logsink.forwarder import backoff_seconds
+from services.logsink.metrics import OVERFLOW_LABEL, LabelCap
+from services.logsink.outbox import COST, DRIFT, EXPERIMENT, ForwardPlan, StoredRecord, sampled
+from services.logsink.records import Limits, from_row, to_row, validate
+from services.logsink.segments import SegmentBuilder, decode_texts, segment_key
+from services.logsink.store import percentile
+
+NOW_US = 1_790_000_000_000_000
+LIMITS = Limits(max_text_bytes=16, max_future_us=60_000_000)
+
+
+def _record(**fields: object) -> common_pb2.CallRecord:
+    defaults: dict[str, object] = {
+        "request_id": "r",
+        "model": "m",
+        "status": common_pb2.CALL_STATUS_SUCCESS,
+    }
+    message = common_pb2.CallRecord(**{**defaults, **fields})
+    if not message.HasField("timestamp"):
+        message.timestamp.seconds = NOW_US // 1_000_000 - 10
+    return message
+
+
+def test_text_limit_counts_utf8_bytes_not_characters() -> None:
+    assert validate(_record(prompt_text="a" * 16), LIMITS, NOW_US) is None
+    # Six 3-byte characters are 18 bytes: over the 16-byte limit though only 6 characters.
+    reason = validate(_record(prompt_text="€" * 6), LIMITS, NOW_US)
+    assert reason == "prompt_text: larger than 16 bytes"
+    assert validate(_record(response_text="€" * 5), LIMITS, NOW_US) is None
+
+
+def test_timestamp_may_be_slightly_but_not_far_in_the_future() -> None:
+    near = _record()
+    near.timestamp.seconds = NOW_US // 1_000_000 + 59
+    assert validate(near, LIMITS, NOW_US) is None
+    far = _record()
+    far.timestamp.seconds = NOW_US // 1_000_000 + 61
+    assert validate(far, LIMITS, NOW_US) == "timestamp: too far in the future"
+
+
+def test_request_id_with_control_characters_is_rejected() -> None:
+    assert validate(_record(request_id="a\nb"), LIMITS, NOW_US) == (
+        "request_id: contains control characters"
+    )
+
+
+def test_reasoning_tokens_may_not_exceed_output_tokens() -> None:
+    usage = common_pb2.TokenUsage(output_tokens=3, reasoning_output_tokens=4)
+    assert validate(_record(usage=usage), LIMITS, NOW_US) == (
+        "usage.reasoning_output_tokens: exceeds output_tokens"
+    )
+
+
+def test_row_round_trip_keeps_microseconds_and_drops_texts() -> None:
+    original = _record(prompt_text="p", response_text="r", metadata={"a": "b"})
+    original.timestamp.nanos = 123_456_789
+    row = to_row(original, "acme", NOW_US)
+    assert row["tenant"] == "acme"
+    assert row["ts_us"] % 1_000_000 == 123_456
+    back = from_row({**row, "id": 1})
+    assert back.timestamp.nanos == 123_456_000
+    assert (back.prompt_text, back.response_text) == ("", "")
+    assert dict(back.metadata) == {"a": "b"}
+
+
+@given(st.lists(st.tuples(st.text(), st.text()), min_size=1, max_size=20))
+def test_segment_slices_decode_to_the_texts_put_in(texts: list[tuple[str, str]]) -> None:
+    texts = [
+        (p.encode("utf-8", "replace").decode(), r.encode("utf-8", "replace").decode())
+        for p, r in texts
+    ]
+    builder = SegmentBuilder()
+    ranges = [builder.add(prompt, response) for prompt, response in texts]
+    payload = builder.payload()
+    for (offset, length), expected in zip(ranges, texts, strict=True):
+        assert decode_texts(payload[offset : offset + length]) == expected
+
+
+def test_segment_keys_are_unique_and_scoped_by_tenant() -> None:
+    keys = {segment_key("acme") for _ in range(100)}
+    assert len(keys) == 100
+    assert all(k.startswith("logsink/acme/") and k.endswith(".seg") for k in keys)
+
+
+@given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=200))
+def test_percentile_matches_numpy_linear_definition(values: list[float]) -> None:
+    ordered = sorted(values)
+    for q in (0.5, 0.95, 0.99):
+        assert percentile(ordered, q) == pytest.approx(
+            float(np.percentile(ordered, q * 100, method="linear")), rel=1e-12, abs=1e-9
+        )
+
+
+def test_percentile_by_hand() -> None:
+    assert percentile([100, 200, 300, 400], 0.5) == 250
+    assert percentile([100, 200, 300, 400], 0.95) == pytest.approx(385)
+    assert percentile([7.0], 0.99) == 7.0
+    assert percentile([], 0.5) == 0.0
+
+
+def test_label_cap_admits_first_values_then_overflows() -> None:
+    cap = LabelCap(2)
+    assert [cap(v) for v in ("a", "b", "c", "a", "d", "b")] == [
+        "a",
+        "b",
+        OVERFLOW_LABEL,
+        "a",
+        OVERFLOW_LABEL,
+        "b",
+    ]
+
+
+def test_drift_sample_is_stable_and_close_to_the_rate() -> None:
+    ids = [str(uuid.UUID(int=random.Random(7).getrandbits(128) + i)) for i in range(20_000)]
+    chosen = [i for i in ids if sampled(i, 0.1)]
+    assert 0.09 < len(chosen) / len(ids) < 0.11
+    assert chosen == [i for i in ids if sampled(i, 0.1)]
+    assert all(sampled(i, 1.0) for i in ids[:10])
+    assert not any(sampled(i, 0.0) for i in ids[:10])
+
+
+def test_forward_plan_builds_one_entry_per_target_and_monitor() -> None:
+    stored = [
+        StoredRecord(
+            _record(request_id="a", prompt_text="p", response_text="x", experiment_id="e"), "", "x"
+        ),
+        StoredRecord(_record(request_id="b", model="n", prompt_template="t"), "cut", "y"),
+        StoredRecord(_record(request_id="c"), "", ""),
+    ]
+    entries = ForwardPlan(cost=True, experiment=True, drift_sample_rate=1.0).entries(stored)
+    assert [e.target for e in entries] == [COST, EXPERIMENT, DRIFT, DRIFT]
+    spend = cost_pb2.RecordSpendRequest.FromString(entries[0].payload)
+    assert [r.request_id for r in spend.records] == ["a", "b", "c"]
+    assert spend.records[0].prompt_text == ""
+    assert spend.records[1].error_message == "cut"
+    outcomes = experiment_pb2.RecordCallOutcomesRequest.FromString(entries[1].payload)
+    assert [r.request_id for r in outcomes.records] == ["a"]
+    monitors = [drift_pb2.ObserveRequest.FromString(e.payload) for e in entries[2:]]
+    assert [(m.monitor_id, list(m.texts)) for m in monitors] == [("m/", ["x"]), ("n/t", ["y"])]
+    assert ForwardPlan().entries(stored) == []
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert 0.25 <= backoff_seconds(0, 300) <= 0.5
+    assert 4 <= backoff_seconds(4, 300) <= 8
+    assert all(backoff_seconds(n, 10) <= 10 for n in range(100))
