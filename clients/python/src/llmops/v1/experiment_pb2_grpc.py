@@ -30,9 +30,15 @@ class ExperimentServiceStub:
     and results with statistics that say when to believe them.
 
     Assignment is bit-for-bit the same in every language:
-    h = sha256_hex(experiment_id + ":" + user_id)
-    bucket = int(h[0:8], 16) / 0xFFFFFFFF
-    the first variant whose cumulative normalised weight >= bucket, else the last.
+    h = sha256_hex(utf8(experiment_id + ":" + user_id))
+    bucket = int(h[0:8], 16) / 0xFFFFFFFF      (an IEEE-754 double)
+    total = 0.0; for each weight in variant order: total += weight
+    cum = 0.0; for each variant in order: cum += weight / total;
+    the first variant with cum >= bucket is assigned; if none, the last.
+    Use plain double arithmetic in exactly that order: a compensated or
+    pairwise sum, or dividing the running raw sum by total, can move a
+    threshold by one ulp and move a user. tests/data/assignment_vectors.json
+    holds cases every client must reproduce.
     """
 
     def __init__(self, channel):
@@ -98,9 +104,15 @@ class ExperimentServiceServicer:
     and results with statistics that say when to believe them.
 
     Assignment is bit-for-bit the same in every language:
-    h = sha256_hex(experiment_id + ":" + user_id)
-    bucket = int(h[0:8], 16) / 0xFFFFFFFF
-    the first variant whose cumulative normalised weight >= bucket, else the last.
+    h = sha256_hex(utf8(experiment_id + ":" + user_id))
+    bucket = int(h[0:8], 16) / 0xFFFFFFFF      (an IEEE-754 double)
+    total = 0.0; for each weight in variant order: total += weight
+    cum = 0.0; for each variant in order: cum += weight / total;
+    the first variant with cum >= bucket is assigned; if none, the last.
+    Use plain double arithmetic in exactly that order: a compensated or
+    pairwise sum, or dividing the running raw sum by total, can move a
+    threshold by one ulp and move a user. tests/data/assignment_vectors.json
+    holds cases every client must reproduce.
     """
 
     def CreateExperiment(self, request, context):
@@ -247,9 +259,15 @@ class ExperimentService:
     and results with statistics that say when to believe them.
 
     Assignment is bit-for-bit the same in every language:
-    h = sha256_hex(experiment_id + ":" + user_id)
-    bucket = int(h[0:8], 16) / 0xFFFFFFFF
-    the first variant whose cumulative normalised weight >= bucket, else the last.
+    h = sha256_hex(utf8(experiment_id + ":" + user_id))
+    bucket = int(h[0:8], 16) / 0xFFFFFFFF      (an IEEE-754 double)
+    total = 0.0; for each weight in variant order: total += weight
+    cum = 0.0; for each variant in order: cum += weight / total;
+    the first variant with cum >= bucket is assigned; if none, the last.
+    Use plain double arithmetic in exactly that order: a compensated or
+    pairwise sum, or dividing the running raw sum by total, can move a
+    threshold by one ulp and move a user. tests/data/assignment_vectors.json
+    holds cases every client must reproduce.
     """
 
     @staticmethod
