@@ -1,0 +1,656 @@
+# Patterns hold look-alike quotes on purpose and read best one alternative list per line.
+# ruff: noqa: E501, RUF001
+"""Prompt-injection and jailbreak detection, tier 1: a scored set of RE2 patterns.
+
+Each rule describes one tactic (overriding instructions, a jailbreak persona, leaking
+the system prompt, ...) with a weight: how sure one match alone makes us. Weights are
+combined with a noisy-OR over the rules that fire, so a single weak cue ("from now on
+you will", 'don^t apologise') stays below a sensible threshold while two independent
+cues together cross it. Phrases that only look similar ("you are now a member",
+"how do I write a system prompt?", "ignore my previous instructions, use Python")
+are kept out by requiring the words that make the tactic: a qualifier pointing at
+the model's own instructions, a restriction being lifted, an AI being addressed.
+
+Encoded payloads (base64, hex) are decoded and scanned with the same rules, so an
+attack cannot hide by encoding itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+
+import re2
+
+from services.guardrail.model import Candidate
+from services.guardrail.normalize import Normalized
+from services.guardrail.patterns import PatternSet, options
+
+DETECTOR = "injection"
+
+STRONG, MEDIUM, WEAK = 0.9, 0.6, 0.35
+
+# English rules run on normalised text, where ASCII classes are enough and keep the
+# automata small; the multilingual rule at the end uses Unicode classes.
+_S = r"[^a-z0-9]+"  # a separator between words
+_W = r"[a-z0-9'’]+"  # one word
+_LEET = {"a": "a4", "e": "e3", "i": "i1", "o": "o0", "s": "s5", "t": "t7"}
+
+
+def _k(word: str) -> str:
+    """A keyword that tolerates leetspeak ("1gn0re"); "^" marks an optional apostrophe."""
+    return "".join(f"[{_LEET[c]}]" if c in _LEET else "['’]?" if c == "^" else c for c in word)
+
+
+def _any(*words: str) -> str:
+    return "(?:" + "|".join(_k(w) if " " not in w else w.replace(" ", _S) for w in words) + ")"
+
+
+def _gap(n: int) -> str:
+    """Up to ``n`` arbitrary words between two parts of a phrase."""
+    return f"(?:{_W}{_S}){{0,{n}}}"
+
+
+_OVERRIDE_VERBS = _any(
+    "ignore", "disregard", "forget", "override", "bypass", "skip", "abandon", "dismiss",
+    "discard", "neglect", "overrule", "nullify", "cancel", "erase", "delete", "scrap",
+    "do not follow", 'don^t follow', "dont follow", "stop following", "set aside",
+    "pay no attention to", "throw out", "ignoring", "disregarding", "forgetting",
+)  # fmt: skip
+_QUALIFIERS = _any(
+    "all", "any", "every", "your", "previous", "prior", "above", "earlier", "preceding",
+    "foregoing", "initial", "original", "system", "developer", "safety", "ethical",
+    "programmed", "preset", "default", "built-in", "hidden", "existing", "old", "core",
+    "content", "moderation", "openai", "anthropic", "current",
+)  # fmt: skip
+_FILLERS = _any("the", "these", "those", "of", "such", "and", "that", "this")
+_INSTRUCTIONS = _any(
+    "instructions", "instruction", "directives", "directive", "prompts", "prompt", "rules",
+    "guidelines", "guidance", "commands", "orders", "constraints", "restrictions",
+    "guardrails", "programming", "training", "policies", "policy", "limitations", "filters",
+    "safeguards", "system message", "context", "conditioning", "protocols", "principles",
+    "ethics", "boundaries", "settings", "configuration",
+)  # fmt: skip
+_RESTRICTIONS = _any(
+    "restrictions", "rules", "limits", "limitations", "filters", "guidelines", "constraints",
+    "ethics", "morals", "morality", "censorship", "boundaries", "programming", "policies",
+    "safeguards", "guardrails", "filter", "content policy", "safety measures", "principles",
+)  # fmt: skip
+_UNRESTRICTED = _any(
+    "unrestricted", "unfiltered", "uncensored", "unlimited", "unbound", "unbounded",
+    "jailbroken", "unmoderated", "amoral", "immoral", "unethical", "evil", "rogue",
+    "lawless", "ruleless", "rule-less", "limitless", "unchained", "unshackled", "liberated",
+    "no-limits", "no limits", "unhinged", "dark", "opposite", "shadow", "malicious",
+)  # fmt: skip
+_AI_NOUNS = _any(
+    "ai", "assistant", "model", "chatbot", "bot", "llm", "gpt", "chatgpt", "version", "mode",
+    "persona", "character", "system", "twin", "self", "side", "counterpart", "alter ego",
+    "entity", "intelligence", "language model", "agent", "claude", "gemini", "copilot",
+)  # fmt: skip
+_ROLE_VERBS = _any(
+    "you are", 'you^re', "youre", "act as", "acting as", "pretend", "pretending",
+    "become", "roleplay", "role-play", "role play", "play the role of", "transform into",
+    "simulate", "you will be", "switch to", "enter", "enable", "activate", "behave as",
+    "behave like", "respond as", "answer as", "reply as", "be", "embody", "impersonate",
+    "turn into", "function as", "operate as", "emulate", "speak as",
+)  # fmt: skip
+_AI_ADDRESS = _any(
+    "ai", "llm", "assistant", "language model", "large language model", "chatbot", "bot",
+    "model", "gpt", "chatgpt", "claude", "gemini", "copilot", "agent", "ai assistant",
+    "ai model", "ai agent", "automated system", "summarizer", "summariser",
+)  # fmt: skip
+_DATA_NOUNS = _any(
+    "email", "e-mail", "mail", "document", "page", "webpage", "web page", "message", "text",
+    "file", "website", "site", "review", "content", "article", "resume", "cv", "pdf",
+    "post", "comment", "ticket", "note", "transcript", "invoice", "readme", "repository",
+)  # fmt: skip
+_REVEAL = _any(
+    "reveal", "show", "print", "display", "output", "repeat", "recite", "dump", "leak",
+    "expose", "share", "tell me", "give me", "provide", "write out", "list", "disclose",
+    "spell out", "echo", "return", "paste", "copy", "send me", "read back", "type out",
+    "what is", "what are", "what was", "what were", "whats", 'what^s',
+)  # fmt: skip
+_SECRET_PROMPT = (
+    _any(
+        "system", "initial", "original", "hidden", "secret", "internal", "developer",
+        "confidential", "full", "exact", "first", "pre", "underlying", "base", "private",
+        "starting", "opening", "root", "master", "custom", "entire", "complete", "verbatim",
+    )
+    + _S
+    + _any("prompt", "prompts", "instructions", "message", "directives", "rules", "guidelines",
+           "configuration", "context", "preamble", "setup")
+)  # fmt: skip
+_SENSITIVE_DATA = _any(
+    "emails", "email", "messages", "inbox", "files", "documents", "conversation",
+    "conversations", "chat history", "history", "credentials", "passwords", "password",
+    "api keys", "api key", "keys", "tokens", "token", "secrets", "contacts", "data",
+    "contents", "database", "records", "cookies", "session", "ssh keys", "env", "environment",
+    "personal information", "memory", "memories", "address book", "calendar", "notes",
+)  # fmt: skip
+_ENCODINGS = _any(
+    "base64", "base-64", "b64", "hex", "hexadecimal", "rot13", "rot-13", "binary", "morse",
+    "caesar", "leetspeak", "leet", "reversed", "backwards", "reverse", "ascii", "unicode",
+    "url-encoded", "urlencoded", "encoded", "cipher", "ciphertext", "decoded", "encrypted",
+)  # fmt: skip
+_OBEY = _any(
+    "follow", "execute", "obey", "do", "carry out", "perform", "act on", "run", "comply",
+    "respond to", "answer", "fulfil", "fulfill", "implement", "apply", "honor", "honour",
+    "do what", "complete",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One tactic: its finding type, weight, and RE2 pattern (case-insensitive)."""
+
+    type: str
+    weight: float
+    pattern: str
+
+
+RULES: tuple[Rule, ...] = (
+    # --- instruction override -------------------------------------------------------
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        STRONG,
+        rf"\b{_OVERRIDE_VERBS}{_S}(?:{_FILLERS}{_S}){{0,2}}{_QUALIFIERS}{_S}"
+        rf"(?:(?:{_FILLERS}|{_QUALIFIERS}){_S}){{0,3}}{_INSTRUCTIONS}\b",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        STRONG,
+        rf"\b{_OVERRIDE_VERBS}{_S}(?:the|these|those){_S}{_INSTRUCTIONS}{_S}"
+        rf"{_any('above', 'before', 'earlier', 'previously', 'you were given', 'you have been given', 'given to you', 'you received', 'you were told')}",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        WEAK,
+        rf"\b{_OVERRIDE_VERBS}{_S}(?:the|these|those){_S}{_INSTRUCTIONS}\b",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        STRONG,
+        rf"\b{_OVERRIDE_VERBS}{_S}(?:about{_S})?(?:all{_S})?(?:of{_S})?"
+        rf"{_any('everything', 'anything', 'all')}{_S}"
+        rf"(?:{_any('you were', 'you have been', 'youve been', 'you’ve been', 'you’re', 'i', 'that was', 'that has been', 'above', 'before', 'prior', 'previously', 'earlier', 'so far', 'up to now', 'until now', 'in your')})",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        STRONG,
+        rf"\b{_any('these', 'the following', 'my', 'new', 'this', 'following')}{_S}"
+        rf"{_INSTRUCTIONS}{_S}(?:{_any('will', 'shall', 'must', 'now')}{_S})?"
+        rf"{_any('supersede', 'supersedes', 'override', 'overrides', 'replace', 'replaces', 'take precedence', 'takes precedence', 'overrule', 'overrules', 'trump', 'trumps', 'outrank', 'outranks', 'have priority', 'has priority')}",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        STRONG,
+        rf"\b(?:the|your|all){_S}(?:{_any('above', 'previous', 'prior', 'earlier', 'original', 'initial', 'old', 'system')}{_S})"
+        rf"{_INSTRUCTIONS}{_S}(?:{_any('is', 'are', 'was', 'were', 'have been', 'has been')}{_S})"
+        rf"(?:now{_S})?{_any('fake', 'false', 'wrong', 'a test', 'outdated', 'void', 'null', 'cancelled', 'canceled', 'revoked', 'obsolete', 'no longer valid', 'no longer apply', 'lifted', 'removed', 'disabled', 'suspended', 'invalid', 'deprecated', 'overridden', 'irrelevant')}",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        WEAK,
+        rf"\bfrom{_S}now{_S}on{_S}(?:{_W}{_S}){{0,2}}{_any('you will', 'you are', 'you must', 'you shall', 'you’ll', 'you’re', 'you^ll', 'you^re', 'your', 'respond', 'act', 'answer', 'reply', 'you')}\b",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        WEAK,
+        rf"\b(?:your{_S})?new{_S}{_any('instructions', 'rules', 'directive', 'directives', 'task', 'objective', 'goal', 'mission', 'role', 'purpose', 'orders', 'programming', 'system prompt', 'prime directive')}"
+        rf"(?:{_S}{_any('is', 'are')}\b|\s*:)",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        MEDIUM,
+        rf"\b{_any('do not', 'don^t', 'dont', 'never', 'no longer', 'stop')}{_S}"
+        rf"{_any('follow', 'obey', 'adhere to', 'comply with', 'respect', 'abide by', 'listen to', 'apply', 'enforce', 'be bound by', 'be restricted by', 'be limited by')}{_S}"
+        rf"(?:{_any('your', 'any', 'the', 'openai', 'anthropic', 'its')}{_S})(?:{_W}{_S}){{0,2}}{_RESTRICTIONS}\b",
+    ),
+    # --- jailbreak personas and lifted restrictions ----------------------------------
+    Rule("JAILBREAK_PERSONA", STRONG, rf"\bdo{_S}anything{_S}now\b"),
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"\b(?:{_ROLE_VERBS}|called|named|as|known as|mode){_S}(?:{_W}{_S}){{0,2}}"
+        rf"(?-i:DAN|STAN|DUDE|AIM|UCAR|AntiGPT|BetterDAN|BasedGPT|EvilBOT|DevMode|APOPHIS|KEVIN|OMEGA|Mongo Tom|JailMilf|NRAF|BISH|Niccolo)\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"\b(?-i:DAN|STAN|DUDE){_S}{_any('mode', 'prompt', 'jailbreak', 'persona')}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"\b{_ROLE_VERBS}{_S}(?:{_W}{_S}){{0,3}}{_UNRESTRICTED}{_S}(?:{_W}{_S}){{0,2}}{_AI_NOUNS}\b",
+    ),
+    Rule("JAILBREAK_PERSONA", WEAK, rf"\b{_UNRESTRICTED}{_S}(?:{_W}{_S}){{0,1}}{_AI_NOUNS}\b"),
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"\b{_any('pretend', 'imagine', 'suppose', 'assume', 'act as if', 'act like', 'hypothetically', 'let’s say', 'let^s say', 'lets say', 'in this story', 'in this world', 'you are', 'you’re', 'you^re', 'youre', 'you will', 'you', 'your')}"
+        rf"{_S}(?:{_W}{_S}){{0,5}}{_any('have no', 'have zero', 'don’t have', 'don^t have', 'dont have', 'do not have', 'without', 'are free of', 'are free from', 'are not bound by', 'aren’t bound by', 'aren^t bound by', 'no longer have', 'are freed from', 'are exempt from', 'ignore', 'lack', 'are beyond', 'are above', 'have broken free of', 'have escaped', 'not subject to', 'are not restricted by', 'are not limited by')}"
+        rf"{_S}(?:{_W}{_S}){{0,3}}{_RESTRICTIONS}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"\b{_any('you are', 'you’re', 'you^re', 'youre', 'you have been', 'you’ve been', 'you^ve been', 'youve been', 'you will be', 'you were', 'i have', 'i’ve', 'i^ve', 'we have')}"
+        rf"{_S}(?:now{_S})?(?:{_any('no longer', 'not', 'finally', 'officially', 'now')}{_S})?"
+        rf"{_any('bound', 'restricted', 'limited', 'constrained', 'governed', 'controlled', 'freed', 'liberated', 'released', 'unshackled', 'unchained', 'jailbroken', 'unlocked', 'free', 'broken free', 'set free', 'escaped')}"
+        rf"{_S}(?:{_any('by', 'from', 'of')}{_S})?(?:{_W}{_S}){{0,3}}{_RESTRICTIONS}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"\b{_any('you are', 'you’re', 'you^re', 'youre', 'you have been', 'you^ve been', 'you’ve been', 'you got')}{_S}(?:now{_S})?{_any('jailbroken', 'unlocked', 'uncensored', 'unfiltered', 'liberated', 'freed')}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        MEDIUM,
+        rf"\b{_any('no', 'without', 'without any', 'free of', 'free from', 'zero', 'devoid of', 'ignoring', 'not bound by')}{_S}(?:{_any('any', 'the')}{_S})?"
+        rf"{_any('ethical', 'moral', 'content', 'safety', 'openai', 'anthropic', 'legal')}{_S}(?:{_W}{_S}){{0,1}}{_RESTRICTIONS}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        MEDIUM,
+        rf"\b{_any('stay in character', 'stay in role', 'remain in character', 'never break character', 'don^t break character', 'do not break character', 'dont break character', 'break character', 'stay as', 'stay in your role')}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"(?:🔓|\[(?:🔓)?\s*JAILBREAK\s*\]|\[CLASSIC\]|\(🔒Normal Output\)|\(🔓Developer Mode Output\)|\bjailbreak{_S}mode\b|\bjailbreak{_S}(?:enabled|activated|successful)\b)",
+    ),
+    Rule("JAILBREAK_PERSONA", WEAK, rf"\b{_k('jailbreak')}(?:s|ed|ing)?\b"),
+    Rule(
+        "JAILBREAK_PERSONA",
+        MEDIUM,
+        rf"\b{_any('always intelligent and machiavellian', 'strives to avoid norms', 'evil confidant', 'opposite mode', 'anti-dan', 'chaos mode', 'villain mode', 'no filter mode', 'unfiltered mode', 'two responses', 'two different responses', 'two separate responses', 'dual responses', 'answer twice', 'respond twice', 'both responses')}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"\b{_any('act as', 'pretend to be', 'roleplay as', 'play', 'be', 'impersonate', 'you are')}{_S}(?:my{_S})?"
+        rf"{_any('deceased', 'dead', 'late', 'departed')}{_S}{_any('grandma', 'grandmother', 'granny', 'grandpa', 'grandfather', 'mother', 'father', 'mom', 'dad', 'aunt', 'uncle')}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        MEDIUM,
+        rf"\b{_any('hypothetical', 'fictional', 'imaginary', 'fictitious', 'alternate', 'alternative', 'parallel', 'fantasy', 'made-up', 'simulated')}{_S}(?:{_W}{_S}){{0,2}}"
+        rf"{_any('world', 'universe', 'scenario', 'story', 'setting', 'reality', 'dimension', 'society', 'game')}{_S}(?:{_W}{_S}){{0,8}}"
+        rf"(?:{_any('no', 'without', 'zero')}{_S}(?:{_W}{_S}){{0,1}}{_any('rules', 'laws', 'restrictions', 'limits', 'ethics', 'morals', 'filters', 'guidelines', 'censorship', 'consequences', 'boundaries')}"
+        rf"|{_any('rules', 'laws', 'ethics', 'restrictions', 'guidelines', 'morals')}{_S}(?:{_any('don’t', 'don^t', 'dont', 'do not', 'no longer', 'never')}{_S}){_any('apply', 'exist', 'matter', 'count')})",
+    ),
+    # --- developer mode and authority claims -----------------------------------------
+    Rule(
+        "DEVELOPER_MODE",
+        STRONG,
+        rf"\b(?:{_any('developer', 'dev', 'debug', 'god', 'admin', 'root', 'sudo', 'maintenance', 'unrestricted', 'unsafe', 'diagnostic', 'override', 'superuser', 'jailbreak', 'uncensored', 'unfiltered')}{_S}mode{_S}"
+        rf"(?:is{_S}(?:now{_S})?)?{_any('enabled', 'activated', 'on', 'engaged', 'unlocked', 'initiated', 'active')}\b"
+        rf"|{_any('you are', 'you’re', 'you^re', 'youre', 'you are now', 'now you are', 'you will be', 'you’ll be', 'you^ll be')}{_S}(?:now{_S})?(?:operating{_S}|running{_S})?in{_S}(?:the{_S})?"
+        rf"{_any('developer', 'dev', 'debug', 'god', 'admin', 'root', 'sudo', 'maintenance', 'unrestricted', 'unsafe', 'diagnostic', 'test', 'override', 'superuser', 'uncensored', 'unfiltered')}{_S}mode\b)",
+    ),
+    Rule(
+        "DEVELOPER_MODE",
+        WEAK,
+        rf"\b{_any('enable', 'activate', 'enter', 'switch to', 'turn on', 'unlock', 'engage', 'initiate', 'go into', 'boot into')}{_S}(?:the{_S})?"
+        rf"{_any('developer', 'dev', 'debug', 'god', 'admin', 'root', 'sudo', 'maintenance', 'unrestricted', 'unsafe', 'diagnostic', 'superuser', 'jailbreak', 'uncensored', 'unfiltered')}{_S}mode\b",
+    ),
+    Rule(
+        "DEVELOPER_MODE",
+        MEDIUM,
+        rf"\b(?:{_any('admin', 'administrator', 'root', 'sudo', 'developer', 'system', 'master', 'security', 'emergency', 'override', 'maintenance')}{_S}"
+        rf"{_any('override', 'access granted', 'privileges granted', 'authorization code', 'override code', 'command', 'unlock code', 'password accepted', 'clearance')}"
+        rf"|{_any('i am', 'i’m', 'i^m', 'im', 'this is', 'message from', 'speaking as', 'as')}{_S}(?:{_any('your', 'the')}{_S})(?:{_W}{_S}){{0,1}}"
+        rf"{_any('developer', 'developers', 'creator', 'creators', 'administrator', 'admin', 'owner', 'programmer', 'operator', 'system administrator', 'sysadmin', 'maker', 'trainer', 'openai team', 'anthropic team', 'dev team', 'engineering team', 'safety team')}"
+        rf"|{_any('i am', 'i’m', 'i^m', 'im', 'this is')}{_S}(?:{_W}{_S}){{0,1}}{_any('from', 'with', 'at')}{_S}{_any('openai', 'anthropic', 'google deepmind', 'deepmind', 'meta ai', 'microsoft', 'mistral')})\b",
+    ),
+    # --- prompt leaking ----------------------------------------------------------------
+    Rule(
+        "PROMPT_LEAK",
+        STRONG,
+        rf"\b{_REVEAL}{_S}(?:{_W}{_S}){{0,3}}your{_S}(?:{_W}{_S}){{0,2}}{_SECRET_PROMPT}\b",
+    ),
+    Rule(
+        "PROMPT_LEAK",
+        MEDIUM,
+        rf"\b{_REVEAL}{_S}(?:{_W}{_S}){{0,3}}your{_S}(?:{_any('instructions', 'rules', 'directives', 'guidelines', 'prompt', 'programming', 'configuration', 'system message', 'context window', 'preprompt', 'pre-prompt', 'initialization', 'guardrails')})\b",
+    ),
+    Rule(
+        "PROMPT_LEAK",
+        WEAK,
+        rf"\b{_REVEAL}{_S}(?:{_W}{_S}){{0,3}}the{_S}(?:{_W}{_S}){{0,1}}{_SECRET_PROMPT}\b",
+    ),
+    Rule(
+        "PROMPT_LEAK",
+        STRONG,
+        rf"\b{_any('repeat', 'print', 'output', 'copy', 'echo', 'recite', 'write', 'reproduce', 'return', 'show', 'display', 'dump', 'reveal', 'list', 'type', 'spell')}{_S}(?:{_W}{_S}){{0,4}}"
+        rf"{_any('words', 'text', 'everything', 'content', 'contents', 'lines', 'tokens', 'messages', 'instructions', 'prompt', 'conversation', 'sentences', 'characters', 'paragraphs')}{_S}(?:{_W}{_S}){{0,2}}"
+        rf"{_any('above', 'before this', 'before my message', 'prior to this', 'preceding', 'at the start', 'at the beginning', 'at the top', 'you were given', 'you received', 'before the user', 'before our conversation', 'in your context', 'in your context window', 'in your memory', 'that came before', 'starting with you are')}",
+    ),
+    Rule(
+        "PROMPT_LEAK",
+        MEDIUM,
+        rf"\b{_any('prompt', 'prompts', 'instructions', 'rules', 'directives', 'configuration', 'guidelines')}{_S}(?:{_W}{_S}){{0,3}}"
+        rf"{_any('verbatim', 'word for word', 'word-for-word', 'in full', 'in their entirety', 'in its entirety', 'exactly as written', 'exactly as given', 'character for character', 'without modification', 'unmodified', 'in a code block', 'inside a code block')}",
+    ),
+    Rule(
+        "PROMPT_LEAK",
+        MEDIUM,
+        rf"\b{_any('what', 'how')}{_S}(?:{_W}{_S}){{0,1}}{_any('were you', 'have you been', 'did they', 'did your developers', 'did your creators')}{_S}"
+        rf"{_any('told', 'instructed', 'programmed', 'configured', 'prompted', 'asked', 'given')}{_S}(?:{_W}{_S}){{0,3}}"
+        rf"{_any('before', 'at the start', 'at the beginning', 'initially', 'originally', 'to do', 'to say', 'to hide', 'not to', 'to never', 'to keep secret', 'in your system prompt', 'in your instructions')}",
+    ),
+    # --- refusal suppression -------------------------------------------------------------
+    Rule(
+        "REFUSAL_SUPPRESSION",
+        0.45,
+        rf"\b{_any('never', 'do not', 'don^t', 'dont', 'must not', 'mustn’t', 'will not', 'won^t', 'cannot', 'can^t', 'can not', 'should not', 'shouldn^t', 'not allowed to', 'are forbidden to', 'are not permitted to', 'under no circumstances')}{_S}"
+        rf"(?:{_any('ever', 'you', 'should you', 'will you', 'may you')}{_S})?"
+        rf"{_any('refuse', 'decline', 'reject', 'say no', 'deny', 'apologize', 'apologise', 'say you cannot', 'say you can^t', 'say that you cannot', 'say that you can^t', 'say you are unable', 'say i cannot', 'say i can^t', 'say sorry', 'give a refusal', 'respond with a refusal', 'warn', 'moralize', 'moralise', 'lecture', 'add disclaimers', 'add warnings', 'censor', 'hold back', 'filter')}\b",
+    ),
+    Rule(
+        "REFUSAL_SUPPRESSION",
+        0.4,
+        rf"\b{_any('without', 'no', 'skip', 'skip the', 'omit', 'omit the', 'leave out', 'drop the', 'minus', 'free of')}{_S}(?:{_any('any', 'all', 'the', 'your')}{_S})?"
+        rf"{_any('warnings', 'warning', 'disclaimers', 'disclaimer', 'caveats', 'moralizing', 'moralising', 'lectures', 'lecturing', 'ethical notes', 'ethical commentary', 'censorship', 'filtering', 'refusals', 'safety notes', 'safety warnings', 'moral judgement', 'moral judgment', 'judgement', 'judgment', 'sermons', 'hedging', 'ethics lecture')}\b",
+    ),
+    Rule(
+        "REFUSAL_SUPPRESSION",
+        MEDIUM,
+        rf"\b(?:{_any('you must', 'you will', 'you have to', 'you shall', 'you’ll', 'you^ll', 'you are required to', 'you are obligated to', 'always')}{_S}(?:{_any('always', 'now')}{_S})?"
+        rf"{_any('answer', 'comply', 'respond', 'obey', 'fulfill', 'fulfil', 'reply to', 'provide', 'complete')}{_S}(?:{_any('with', 'to')}{_S})?(?:{_any('every', 'all', 'any', 'each', 'whatever')}{_S})(?:{_W}{_S}){{0,2}}"
+        rf"{_any('question', 'questions', 'request', 'requests', 'prompt', 'prompts', 'command', 'commands', 'instruction', 'instructions', 'query', 'queries', 'demand', 'demands', 'asks', 'task', 'tasks')}"
+        rf"|{_any('regardless of', 'no matter', 'irrespective of')}{_S}(?:{_W}{_S}){{0,3}}{_any('legality', 'ethics', 'morality', 'how harmful', 'how dangerous', 'how illegal', 'how unethical', 'how immoral', 'how offensive', 'your rules', 'your guidelines', 'your policies', 'your programming', 'your restrictions', 'the consequences', 'safety', 'openai', 'content policy')}"
+        rf"|{_any('even if', 'even when', 'even though')}{_S}(?:{_W}{_S}){{0,2}}{_any('illegal', 'unethical', 'harmful', 'dangerous', 'immoral', 'against your', 'against the rules', 'against policy', 'offensive', 'inappropriate', 'prohibited', 'forbidden')})\b",
+    ),
+    Rule(
+        "REFUSAL_SUPPRESSION",
+        MEDIUM,
+        rf"\b{_any('start', 'begin', 'prefix', 'open')}{_S}(?:{_any('your', 'the', 'each', 'every')}{_S})?{_any('response', 'responses', 'answer', 'answers', 'reply', 'replies', 'output', 'message')}{_S}"
+        rf"{_any('with', 'by saying')}{_S}?[\"'“‘]?{_any('sure', 'certainly', 'absolutely', 'of course', 'here is', 'here’s', 'here^s', 'i am', 'i’m', 'i^m', 'yes', 'understood', 'jailbreak', 'dan', 'okay here')}",
+    ),
+    # --- fake system turns and special tokens --------------------------------------------
+    Rule(
+        "SYSTEM_IMPERSONATION",
+        0.95,
+        r"<\|\s*(?:im_start|im_end|system|endoftext|end_of_text|start_header_id|end_header_id|eot_id|begin_of_text|user|assistant|im_sep|fim_prefix)\s*\|>"
+        r"|\[/?INST\]|<</?SYS>>|<start_of_turn>|<end_of_turn>|\[/?SYSTEM_PROMPT\]|\bHuman:\s.{0,200}\bAssistant:",
+    ),
+    Rule(
+        "SYSTEM_IMPERSONATION",
+        0.45,
+        r"(?m)^\s*(?:#{1,6}\s*|\*\*|\[|\(|<)?\s*(?:system|SYSTEM|sys|admin|root|developer|operator)"
+        r"(?:\s+(?:message|prompt|instructions?|override|update|notice|note|directive|alert|command))?\s*(?:\]|\)|>|\*\*)?\s*:",
+    ),
+    Rule(
+        "SYSTEM_IMPERSONATION",
+        MEDIUM,
+        r"</\s*(?:user_input|user|input|document|context|data|email|untrusted\w*|query|human|instructions|system|prompt|text)\s*>"
+        r"|<\s*(?:system|system_prompt|sys|instructions|admin|developer|override|im_start)\s*>",
+    ),
+    Rule(
+        "SYSTEM_IMPERSONATION",
+        STRONG,
+        rf"\b{_any('begin', 'start', 'beginning of', 'new', 'updated', 'real', 'actual', 'true', 'correct', 'revised', 'important')}{_S}(?:{_any('system', 'admin', 'developer', 'secret', 'hidden', 'priority', 'override')}{_S})"
+        rf"{_any('prompt', 'instructions', 'instruction', 'message', 'directive', 'directives', 'command', 'commands', 'update', 'override')}\b",
+    ),
+    Rule(
+        "SYSTEM_IMPERSONATION",
+        MEDIUM,
+        rf"\b{_any('end of', 'end', 'ignore the', 'stop')}{_S}(?:{_any('the', 'user', 'system')}{_S})?{_any('user input', 'user message', 'user prompt', 'system prompt', 'prompt', 'document', 'context', 'conversation', 'input', 'untrusted content', 'data')}\s*(?:[\]\)>=\-#*]{{2,}}|[.!]?\s*(?:now|new|next|begin|here are))",
+    ),
+    # --- injection aimed at a model reading data -----------------------------------------
+    Rule(
+        "INDIRECT_INJECTION",
+        0.75,
+        rf"\b{_any('if', 'when', 'since', 'as')}{_S}you{_S}(?:{_any('are', 'happen to be', 'are actually', 'are really')}){_S}(?:an?{_S})?{_AI_ADDRESS}"
+        rf"(?:\s*[,:;.]|{_S}{_any('reading', 'processing', 'summarizing', 'summarising', 'parsing', 'reviewing', 'analyzing', 'analysing', 'scanning', 'viewing', 'browsing', 'tasked', 'that', 'who', 'assistant', 'model', 'agent', 'then', 'you must', 'you should', 'please')})",
+    ),
+    Rule(
+        "INDIRECT_INJECTION",
+        0.75,
+        rf"\b{_any('note', 'notes', 'message', 'instruction', 'instructions', 'attention', 'notice', 'important', 'directive', 'command', 'reminder', 'warning', 'request', 'memo', 'p.s.', 'ps')}{_S}"
+        rf"{_any('to', 'for')}{_S}(?:{_any('the', 'any', 'all', 'every', 'an', 'a')}{_S})?(?:{_any('ai', 'automated', 'ai-powered', 'llm-based')}{_S})?{_AI_ADDRESS}\b",
+    ),
+    Rule(
+        "INDIRECT_INJECTION",
+        0.8,
+        rf"\b{_AI_ADDRESS}s?{_S}(?:{_W}{_S}){{0,2}}{_any('reading', 'processing', 'summarizing', 'summarising', 'parsing', 'viewing', 'analyzing', 'analysing', 'scanning', 'browsing', 'crawling', 'reviewing', 'indexing', 'ingesting', 'translating', 'evaluating', 'grading', 'screening')}"
+        rf"{_S}(?:{_any('this', 'these', 'the', 'my', 'our')}){_S}(?:{_W}{_S}){{0,1}}{_DATA_NOUNS}\b",
+    ),
+    Rule(
+        "INDIRECT_INJECTION",
+        0.4,
+        rf"\b{_any('when', 'while', 'if', 'before', 'after', 'upon')}{_S}{_any('summarizing', 'summarising', 'processing', 'reading', 'parsing', 'translating', 'analyzing', 'analysing', 'answering', 'reviewing', 'evaluating', 'grading', 'screening', 'ranking')}{_S}"
+        rf"(?:{_W}{_S}){{0,2}}(?:{_any('this', 'these', 'the', 'my')}){_S}(?:{_W}{_S}){{0,1}}{_DATA_NOUNS}\b",
+    ),
+    Rule(
+        "INDIRECT_INJECTION",
+        MEDIUM,
+        rf"\b{_any('do not', 'don^t', 'dont', 'never', 'without')}{_S}(?:{_any('tell', 'telling', 'inform', 'informing', 'mention', 'mentioning', 'reveal', 'revealing', 'disclose', 'disclosing', 'alert', 'alerting', 'notify', 'notifying', 'let', 'letting', 'warn', 'warning', 'asking', 'ask', 'confirming with', 'confirm with', 'showing', 'show')}){_S}"
+        rf"(?:{_any('the', 'your')}{_S})?{_any('user', 'users', 'human', 'reader', 'recipient', 'operator', 'victim', 'owner', 'account holder', 'person')}\b",
+    ),
+    Rule(
+        "INDIRECT_INJECTION",
+        WEAK,
+        rf"\b{_any('hidden', 'secret', 'invisible', 'embedded', 'covert')}{_S}{_any('instruction', 'instructions', 'message', 'prompt', 'command', 'commands', 'directive', 'task')}\b",
+    ),
+    Rule(
+        "INDIRECT_INJECTION",
+        0.5,
+        rf"\b{_any('instead of', 'rather than')}{_S}{_any('summarizing', 'summarising', 'translating', 'answering', 'reviewing', 'analyzing', 'analysing', 'reading', 'classifying', 'doing that', 'the task', 'your task')}",
+    ),
+    # --- tool hijacking and data exfiltration --------------------------------------------
+    Rule(
+        "TOOL_HIJACK",
+        0.8,
+        rf"\b{_any('send', 'forward', 'email', 'e-mail', 'upload', 'post', 'transfer', 'exfiltrate', 'leak', 'copy', 'sync', 'share', 'transmit', 'mail', 'dump', 'export', 'submit', 'append', 'attach', 'include', 'encode')}{_S}"
+        rf"(?:{_W}{_S}){{0,2}}{_any('all', 'every', 'entire', 'everything', 'whole', 'full', 'complete', 'the user’s', 'the user^s', 'the users', 'his', 'her', 'their')}{_S}(?:{_W}{_S}){{0,3}}{_SENSITIVE_DATA}{_S}"
+        rf"(?:{_W}{_S}){{0,4}}{_any('to', 'at', 'into', 'in', 'via', 'using')}{_S}(?:{_W}{_S}){{0,3}}(?:https?|www|ftp|[a-z0-9._%+\-]+@|{_any('attacker', 'external', 'this address', 'this url', 'this link', 'this endpoint', 'this server', 'my server', 'the following')})",
+    ),
+    Rule(
+        "TOOL_HIJACK",
+        WEAK,
+        rf"\b{_any('send', 'forward', 'upload', 'post', 'transfer', 'exfiltrate', 'leak', 'transmit')}{_S}(?:{_W}{_S}){{0,3}}{_SENSITIVE_DATA}{_S}(?:{_W}{_S}){{0,3}}{_any('to', 'at')}{_S}(?:https?://|www\.|[a-z0-9._%+\-]+@)",
+    ),
+    Rule(
+        "TOOL_HIJACK",
+        0.85,
+        r"!\[[^\]\n]{0,200}\]\(\s*https?://[^)\s]{1,400}[?&][^)\s=]{1,40}=[^)\s]{0,400}"
+        r"(?:\{|\[|<|\$|%7[bB]|(?i:data|secret|history|conversation|prompt|key|token|password|chat|summary|info|email|message|context|memory))",
+    ),
+    Rule(
+        "TOOL_HIJACK",
+        0.55,
+        rf"\b{_any('without', 'no need for', 'skip', 'bypass', 'do not ask for', 'don^t ask for', 'dont ask for', 'never ask for')}{_S}(?:{_any('the', 'any', 'asking', 'telling', 'notifying', 'informing', 'waiting for', 'requesting', 'getting')}{_S})?"
+        rf"(?:{_any('the', 'user', 'user’s', 'user^s', 'users', 'human', 'explicit', 'their')}{_S})?{_any('user', 'users', 'human', 'confirmation', 'approval', 'consent', 'permission', 'authorization', 'authorisation')}{_S}?"
+        rf"(?:{_any('confirmation', 'approval', 'consent', 'permission', 'authorization', 'authorisation')}?)\b",
+    ),
+    Rule(
+        "TOOL_HIJACK",
+        MEDIUM,
+        rf"\b{_any('call', 'invoke', 'execute', 'run', 'trigger', 'use')}{_S}(?:{_any('the', 'your')}{_S})?[A-Za-z_][A-Za-z0-9_]{{2,40}}{_S}?(?:{_any('tool', 'function', 'plugin', 'api', 'action', 'command', 'endpoint')}{_S})?"
+        rf"(?:{_W}{_S}){{0,4}}{_any('to', 'and')}{_S}(?:{_W}{_S}){{0,2}}{_any('delete', 'send', 'transfer', 'forward', 'exfiltrate', 'wipe', 'drop', 'grant', 'disable', 'purchase', 'pay', 'wire', 'export', 'upload', 'post', 'share', 'reset')}{_S}(?:{_W}{_S}){{0,2}}"
+        rf"{_any('all', 'every', 'everything', 'entire', 'admin', 'the database', 'the users', 'the files', 'the repository', 'the account', 'money', 'funds', 'credentials', 'passwords', 'api keys')}\b",
+    ),
+    Rule(
+        "TOOL_HIJACK",
+        0.5,
+        rf"\b{_any('delete', 'drop', 'wipe', 'erase', 'truncate', 'destroy', 'remove', 'purge', 'rm -rf', 'format')}{_S}(?:{_W}{_S}){{0,2}}{_any('all', 'every', 'the entire', 'the whole', 'everything in')}{_S}(?:{_W}{_S}){{0,2}}"
+        rf"{_any('files', 'emails', 'data', 'database', 'databases', 'records', 'repositories', 'repository', 'tables', 'backups', 'users', 'accounts', 'logs', 'messages', 'documents', 'contacts', 'disk', 'drive')}\b",
+    ),
+    # --- obfuscation, payload splitting, translation tricks ------------------------------
+    Rule(
+        "OBFUSCATION",
+        0.85,
+        rf"\b{_any('decode', 'decrypt', 'deobfuscate', 'de-obfuscate', 'translate', 'convert', 'interpret', 'read', 'unscramble', 'reverse', 'decipher', 'unpack', 'un-reverse')}{_S}(?:{_W}{_S}){{0,5}}{_ENCODINGS}{_S}"
+        rf"(?:{_W}{_S}){{0,8}}{_OBEY}\b",
+    ),
+    Rule(
+        "OBFUSCATION",
+        0.75,
+        rf"\b{_OBEY}{_S}(?:{_W}{_S}){{0,4}}{_any('decoded', 'encoded', 'hidden', 'reversed', 'deciphered', 'decrypted', 'unscrambled', 'obfuscated', 'base64', 'hex')}{_S}(?:{_W}{_S}){{0,2}}"
+        rf"{_any('instruction', 'instructions', 'message', 'text', 'string', 'payload', 'command', 'commands', 'request', 'content', 'prompt', 'task', 'question')}\b",
+    ),
+    Rule(
+        "OBFUSCATION",
+        0.7,
+        rf"\b{_any('combine', 'concatenate', 'join', 'merge', 'put together', 'append', 'assemble', 'glue', 'stitch', 'add together')}{_S}(?:{_W}{_S}){{0,4}}"
+        rf"(?:{_any('strings', 'string', 'parts', 'pieces', 'variables', 'fragments', 'halves', 'segments', 'words', 'letters', 'chunks', 'tokens', 'syllables')}|[a-z]\s*(?:\+|and|&)\s*[a-z]\b)"
+        rf"{_S}(?:{_W}{_S}){{0,10}}{_any('follow', 'execute', 'answer', 'respond', 'obey', 'carry out', 'act on', 'do what', 'do it', 'comply', 'perform', 'fulfil', 'fulfill', 'complete the', 'explain how', 'tell me how', 'give me', 'write', 'provide')}\b",
+    ),
+    Rule(
+        "OBFUSCATION",
+        WEAK,
+        r"\b[a-z]\w{0,10}\s*=\s*[\"'][^\"'\n]{1,80}[\"'][\s;,]+[a-z]\w{0,10}\s*=\s*[\"'][^\"'\n]{1,80}[\"']"
+        r"[\s\S]{0,200}\b[a-z]\w{0,10}\s*\+\s*[a-z]\w{0,10}\b",
+    ),
+    Rule(
+        "OBFUSCATION",
+        WEAK,
+        rf"\b{_any('respond', 'answer', 'reply', 'write', 'speak', 'communicate', 'talk')}{_S}(?:{_W}{_S}){{0,3}}{_any('only in', 'exclusively in', 'using only', 'in')}{_S}"
+        rf"{_any('base64', 'hex', 'rot13', 'binary', 'morse code', 'leetspeak', 'pig latin', 'reverse', 'reversed text', 'cipher', 'code words')}\b",
+    ),
+    Rule(
+        "TRANSLATION_TRICK",
+        0.75,
+        rf"\b{_any('translate', 'translating', 'translation of')}{_S}(?:{_W}{_S}){{0,10}}{_any('and then', 'then', 'and', 'after that', 'afterwards')}{_S}(?:{_W}{_S}){{0,3}}"
+        rf"{_any('follow', 'execute', 'obey', 'carry out', 'act on', 'perform', 'comply with', 'do what it says', 'do as it says', 'do exactly', 'respond to it', 'answer it', 'fulfil', 'fulfill', 'implement')}\b",
+    ),
+    Rule(
+        "TRANSLATION_TRICK",
+        MEDIUM,
+        rf"\b{_any('answer', 'respond to', 'reply to', 'follow', 'execute', 'obey')}{_S}(?:{_any('the', 'this', 'that')}{_S})?{_any('translated', 'decoded', 'deciphered', 'foreign', 'following foreign')}{_S}"
+        rf"{_any('text', 'request', 'question', 'instruction', 'instructions', 'message', 'prompt', 'sentence', 'version')}\b",
+    ),
+    # --- the same attacks in other languages ------------------------------------------------
+    *(
+        Rule("INSTRUCTION_OVERRIDE", STRONG, pattern)
+        for pattern in (
+            # Accents are stripped by normalisation, so ASCII classes cover these.
+            rf"(?:ignor[ae][a-z]*|olvid[a-z]+|desestim[a-z]+|descart[a-z]+){_S}{_gap(3)}"
+            r"(?:instrucciones|reglas|indicaciones|directrices|normas)",
+            rf"(?:ignore[zrs]?|oublie[zrs]?|ne{_S}tiens{_S}pas{_S}compte{_S}d[a-z]*){_S}"
+            rf"(?:toutes?{_S})?(?:les|vos|tes|ces|des){_S}{_gap(2)}"
+            r"(?:instructions|consignes|regles|directives)",
+            rf"(?:ignorier[a-z]*|vergiss[a-z]*|vergessen{_S}sie|missacht[a-z]*|uberschreib[a-z]*)"
+            rf"{_S}{_gap(4)}(?:anweisungen|anleitungen|regeln|instruktionen|vorgaben|befehle|richtlinien)",
+            rf"(?:ignora[a-z]*|dimentica[a-z]*){_S}{_gap(3)}(?:istruzioni|regole|direttive)",
+            rf"(?:ignor[ae][a-z]*|esquec[a-z]+|desconsider[a-z]+){_S}{_gap(3)}"
+            r"(?:instrucoes|regras|diretrizes|orientacoes)",
+            rf"(?:negeer|vergeet){_S}{_gap(3)}(?:instructies|regels|richtlijnen)",
+            rf"(?:zignoruj|zapomnij){_S}{_gap(3)}(?:instrukcje|polecenia|zasady|reguly)",
+            rf"(?:yok{_S}say|unut)[a-z]*{_S}{_gap(3)}(?:talimat|kural)"
+            rf"|(?:talimat|kural)[a-z]*{_S}{_gap(2)}(?:yok{_S}say|unut)",
+            r"(?:игнорир[а-яё]*|забуд[а-яё]*|не\s+обращай[а-яё]*|проигнорир[а-яё]*)[^а-яё0-9]+"
+            r"(?:[а-яё0-9]+[^а-яё0-9]+){0,3}"
+            r"(?:инструкци|правил|указани|команд|ограничени)",
+            r"(?:忽略|无视|忽视|忘记|忘掉|不要理会|不要遵守)[^。！？\n]{0,10}"
+            r"(?:指令|指示|规则|说明|提示|命令|设定|限制)",
+            r"(?:指示|命令|ルール|指令|制約)[^。！？\n]{0,6}(?:無視|忘れ)",
+            r"(?:지시|명령|규칙|지침)[^.!?\n]{0,8}(?:무시|잊어)",
+            r"(?:تجاهل|انس)[^.!?\n]{0,30}(?:التعليمات|الأوامر|القواعد|تعليمات)",
+            r"(?:अनदेखा|भूल)[^.!?\n]{0,30}(?:निर्देश|नियम)|(?:निर्देश|नियम)[^.!?\n]{0,30}(?:अनदेखा|भूल)",
+        )
+    ),
+)
+
+
+def noisy_or(weights: list[float]) -> float:
+    """Probability that at least one cue is right, treating cues as independent."""
+    remaining = 1.0
+    for weight in weights:
+        remaining *= 1.0 - weight
+    return 1.0 - remaining
+
+
+_BASE64_RUN = re2.compile(r"[A-Za-z0-9+/\-_]{20,}={0,2}", options())
+_HEX_RUN = re2.compile(r"\b(?:[0-9A-Fa-f]{2}[ :]?){16,}", options())
+_MAX_DECODED_RUNS = 16
+_MAX_RUN_CHARS = 20_000
+
+
+def _decode_run(run: str) -> str | None:
+    """Decode a base64 or hex run to readable text, or None if it is not text."""
+    data: bytes | None = None
+    compact = run.replace(" ", "").replace(":", "")
+    if len(compact) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in compact):
+        data = binascii.unhexlify(compact)
+    else:
+        padded = run.rstrip("=")
+        padded += "=" * (-len(padded) % 4)
+        try:
+            data = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+    try:
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(c.isprintable() or c.isspace() for c in decoded)
+    if not decoded or printable < 0.9 * len(decoded) or " " not in decoded:
+        return None
+    return decoded
+
+
+class InjectionDetector:
+    """Tier 1 of injection detection: scored patterns over the normalised text."""
+
+    name = DETECTOR
+
+    def __init__(self) -> None:
+        self._rules = RULES
+        self._patterns = PatternSet([r.pattern for r in RULES], case_sensitive=False)
+
+    def score_text(self, text: str) -> tuple[float, list[tuple[Rule, int, int]]]:
+        """Combined score of ``text`` and the first match of each rule that fired."""
+        hits = []
+        for index in self._patterns.hits(text):
+            rule = self._rules[index]
+            match = self._patterns._compiled[index].search(text)
+            if match is not None:
+                hits.append((rule, *match.span()))
+        return noisy_or([rule.weight for rule, _, _ in hits]), hits
+
+    def detect(self, norm: Normalized) -> list[Candidate]:
+        """Findings for every rule that fired; each carries the text's combined score."""
+        score, hits = self.score_text(norm.text)
+        weights = [rule.weight for rule, _, _ in hits]
+        spans: list[tuple[str, int, int, str]] = [
+            (rule.type, start, end, f"matches a {rule.type.lower().replace('_', ' ')} pattern")
+            for rule, start, end in hits
+        ]
+        for start, end, decoded_score in self._encoded_payloads(norm.text):
+            weights.append(decoded_score)
+            spans.append(("ENCODED_PAYLOAD", start, end, "encoded text decodes to an injection"))
+        if not spans:
+            return []
+        score = noisy_or(weights)
+        found = []
+        for type_, start, end, reason in spans:
+            original_start, original_end = norm.span(start, end)
+            found.append(Candidate(DETECTOR, type_, original_start, original_end, score, reason))
+        return found
+
+    def _encoded_payloads(self, text: str) -> list[tuple[int, int, float]]:
+        found: list[tuple[int, int, float]] = []
+        runs = 0
+        for pattern in (_BASE64_RUN, _HEX_RUN):
+            for match in pattern.finditer(text):
+                if runs >= _MAX_DECODED_RUNS:
+                    return found
+                start, end = match.span()
+                if end - start > _MAX_RUN_CHARS:
+                    continue
+                runs += 1
+                decoded = _decode_run(match.group().strip())
+                if decoded is None:
+                    continue
+                from services.guardrail.normalize import normalize
+
+                score, _ = self.score_text(normalize(decoded).text)
+                if score >= WEAK:
+                    found.append((start, end, score))
+        return found
