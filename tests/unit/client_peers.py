@@ -118,6 +118,7 @@ class PeerGuardrail(guardrail_pb2_grpc.GuardrailServiceServicer):
         )
 
     def CheckOutput(self, request: Any, context: Any) -> Any:
+        time.sleep(self.delay)
         action, safe, findings = _verdict(request.text, output=True)
         return guardrail_pb2.CheckOutputResponse(
             action=action, safe_text=safe, findings=findings, policy="peer"

@@ -124,6 +124,9 @@ class Monitor:
         self._stubs_lock = threading.Lock()
         self._stubs_pid = -1
         self._stubs_cache: _Stubs | None = None
+        # Records waiting for a CostService token count are not in the shipper yet.
+        self._estimating = 0
+        self._estimating_done = threading.Condition()
         self.shipper: Shipper | None = None
         if logsink is not None:
             self.shipper = Shipper(
@@ -155,7 +158,13 @@ class Monitor:
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every record so far is acknowledged by LogSink."""
-        return self.shipper.flush(timeout) if self.shipper is not None else True
+        deadline = time.monotonic() + timeout
+        with self._estimating_done:
+            if not self._estimating_done.wait_for(lambda: self._estimating == 0, timeout=timeout):
+                return False
+        if self.shipper is None:
+            return True
+        return self.shipper.flush(max(0.0, deadline - time.monotonic()))
 
     def close(self, timeout: float = 10.0) -> bool:
         """Flush (spooling what cannot be sent) and close every channel."""
@@ -468,6 +477,9 @@ class _Call:
             futures.append(stub.CountTokens.future(output, **options))
         remaining = [len(futures)]
         lock = threading.Lock()
+        monitor = self.monitor
+        with monitor._estimating_done:
+            monitor._estimating += 1
 
         def done(_: grpc.Future) -> None:
             with lock:
@@ -478,6 +490,9 @@ class _Call:
                 if future.exception() is None:
                     setattr(self.record.usage, target, future.result().tokens)
             self._ship()
+            with monitor._estimating_done:
+                monitor._estimating -= 1
+                monitor._estimating_done.notify_all()
 
         for future in futures:
             future.add_done_callback(done)
@@ -575,7 +590,8 @@ class _StreamGuard:
             iter(self._requests.get, self._END), metadata=monitor.metadata
         )
         self._first = True
-        self._failed = False
+        self.failed = False
+        self.ended = False
         self._received = ""
         self._held_back = 0
         self.blocked: GuardrailBlocked | None = None
@@ -583,8 +599,9 @@ class _StreamGuard:
 
     def push(self, chunk: str, end: bool = False) -> str:
         """Send a chunk; return the text that may be shown now."""
-        if self._failed:
+        if self.failed:
             return chunk
+        self.ended = end
         request = guardrail_pb2.CheckOutputStreamRequest(chunk=chunk, end_of_stream=end)
         if self._first:
             request.policy = self._monitor.output_policy
@@ -612,7 +629,7 @@ class _StreamGuard:
         self._call.cancel()
 
     def _fail_open(self, exc: grpc.RpcError, chunk: str) -> str:
-        self._failed = True
+        self.failed = True
         self._requests.put(self._END)
         self._monitor._check_failed("guardrail.CheckOutputStream", exc)
         # Nothing of this chunk was released, nor the tail held back before it.
@@ -684,7 +701,11 @@ class _StreamState:
         return True
 
     def open_guards(self) -> list[tuple[int, _StreamGuard]]:
-        return [(i, g) for i, g in self.guards.items() if not g._failed and g.blocked is None]
+        return [
+            (i, g)
+            for i, g in self.guards.items()
+            if not (g.ended or g.failed or g.blocked is not None)
+        ]
 
     def tail_chunk(self, index: int, text: str) -> Any:
         """A chunk carrying text released only at the end (the stream had no finish chunk)."""
@@ -924,8 +945,8 @@ class _AsyncCompletions(_Completions):
 class _Chat:
     def __init__(self, chat: Any, monitor: Monitor) -> None:
         self._chat = chat
-        create = chat.completions.create
-        is_async = inspect.iscoroutinefunction(create)
+        # The openai SDK decorates create(); unwrap to see whether it is a coroutine.
+        is_async = inspect.iscoroutinefunction(inspect.unwrap(chat.completions.create))
         self.completions = (_AsyncCompletions if is_async else _SyncCompletions)(
             chat.completions, monitor
         )

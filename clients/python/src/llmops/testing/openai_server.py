@@ -99,6 +99,12 @@ class FakeLLM:
         self.cache_granularity = max(1, cache_granularity)
         self._seen_prefixes: set[str] = set()
         self._lock = threading.Lock()
+        self.requests = 0
+
+    def count_request(self) -> None:
+        """Count a chat request (tests check that a blocked call never reached the model)."""
+        with self._lock:
+            self.requests += 1
 
     def answer(self, messages: list[dict[str, Any]], index: int, style: str) -> str:
         last_user = next(
@@ -180,6 +186,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(HTTPStatus.NOT_FOUND, f"no route {self.path}", "not_found")
 
     def do_POST(self) -> None:
+        try:
+            self._post()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (a timeout test, an abandoned stream): nothing to answer.
+            self.close_connection = True
+
+    def _post(self) -> None:
         body = self._read_json()
         if body is None:
             return
@@ -217,6 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(n, int) or not 1 <= n <= 8:
             self._send_error(HTTPStatus.BAD_REQUEST, "n must be between 1 and 8", "n")
             return
+        self.server.llm.count_request()
         time.sleep(self._header_ms("x-fake-latency-ms") / 1000)
         status = self._requested_error(model)
         if status is not None:
