@@ -165,11 +165,13 @@ class ExperimentEngine:
         return updated
 
     async def stop(self, experiment_id: str) -> Experiment:
-        """Stop an experiment for good."""
+        """Stop an experiment for good; stopping it again is a no-op (safe to retry)."""
         validate_id(experiment_id, "id")
         tenant = current_tenant()
 
         def change(current: Experiment) -> Experiment:
+            if current.status is Status.STOPPED:
+                return current
             stamp = now_us()
             stopped = with_status(current, Status.STOPPED, stamp)
             return dataclasses.replace(stopped, update_time_us=stamp)

@@ -194,6 +194,10 @@ async def test_not_running_experiments_return_the_control_and_record_no_exposure
             pb.StopExperimentRequest(id="tone"), metadata=meta, timeout=5
         )
         assert stopped.experiment.HasField("stop_time")
+        again = await client.stub.StopExperiment(
+            pb.StopExperimentRequest(id="tone"), metadata=meta, timeout=5
+        )
+        assert again.experiment == stopped.experiment
     response = await client.stub.AssignBatch(
         pb.AssignBatchRequest(experiment_id="tone", user_ids=[f"u{i}" for i in range(50)]),
         metadata=meta,
