@@ -1,0 +1,112 @@
+"""The client's wrapper and shipper against the real LogSink service (SQLite and PostgreSQL).
+
+The client is synchronous (gRPC threads); the in-process LogSink runs on this test's
+event loop, so every blocking client call goes through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import grpc
+import openai
+from llmops import Monitor, records
+from llmops.testing.openai_server import FakeOpenAIServer
+from llmops.v1 import common_pb2, logsink_pb2, logsink_pb2_grpc
+
+from services.common.server import running_server
+from services.logsink.servicer import SPEC
+from tests.service.logsink_support import make_settings
+from tests.unit.client_peers import free_port
+
+
+def user(text: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": text}]
+
+
+async def test_wrapped_calls_arrive_in_logsink_with_their_fields_and_tenant(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, "local", tmp_path, None)
+    with FakeOpenAIServer() as llm:
+        async with (
+            running_server(SPEC, settings) as built,
+            grpc.aio.insecure_channel(f"127.0.0.1:{built.port}") as channel,
+        ):
+            stub = logsink_pb2_grpc.LogSinkServiceStub(channel)
+            monitor = Monitor(
+                logsink=f"127.0.0.1:{built.port}",
+                tenant="acme",
+                spool_dir=tmp_path / "spool",
+                shipper_options={"interval": 0.05},
+            )
+            client = monitor.wrap(openai.OpenAI(base_url=llm.base_url, api_key="t", max_retries=0))
+
+            def calls() -> list[str]:
+                ids = []
+                answer = client.chat.completions.create(
+                    model="o3-mini",
+                    messages=user("What is the refund window?"),
+                    llmops_user_id="u-9",
+                    llmops_prompt_template="faq@v2",
+                )
+                ids.append(answer.id)
+                stream = client.chat.completions.create(
+                    model="fake-1", messages=user("stream please"), stream=True
+                )
+                ids.append("".join(c.choices[0].delta.content or "" for c in stream))
+                return ids
+
+            _, streamed_text = await asyncio.to_thread(calls)
+            assert await asyncio.to_thread(monitor.flush, 15)
+            listed = await stub.ListRecords(
+                logsink_pb2.ListRecordsRequest(include_text=True),
+                metadata=(("x-llmops-tenant", "acme"),),
+            )
+            other_tenant = await stub.ListRecords(
+                logsink_pb2.ListRecordsRequest(), metadata=(("x-llmops-tenant", "globex"),)
+            )
+            await asyncio.to_thread(monitor.close, 5)
+    assert other_tenant.records == []
+    by_model = {r.model: r for r in listed.records}
+    assert set(by_model) == {"o3-mini", "fake-1"}
+    faq = by_model["o3-mini"]
+    assert faq.status == common_pb2.CALL_STATUS_SUCCESS
+    assert (faq.user_id, faq.prompt_template) == ("u-9", "faq@v2")
+    assert faq.prompt_hash == records.prompt_hash(user("What is the refund window?"))
+    assert faq.usage.reasoning_output_tokens > 0
+    assert faq.usage.output_tokens > faq.usage.reasoning_output_tokens
+    assert "refund window" in faq.prompt_text
+    streamed = by_model["fake-1"]
+    assert streamed.response_text == streamed_text
+    assert streamed.time_to_first_token_ms > 0
+
+
+async def test_records_spooled_while_logsink_is_down_are_stored_once_after_it_starts(
+    database_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    monitor = Monitor(
+        logsink=f"127.0.0.1:{port}",
+        spool_dir=tmp_path / "spool",
+        shipper_options={"interval": 0.05, "initial_backoff": 0.05, "max_backoff": 0.2},
+    )
+    assert monitor.shipper is not None
+    sent = []
+    for i in range(120):
+        record = records.new_record(model="fake-1", provider="openai", started_ns=10**18 + i)
+        record.status = common_pb2.CALL_STATUS_SUCCESS
+        record.latency_ms = 12.5
+        sent.append(record.request_id)
+        monitor.shipper.enqueue(record)
+    assert not await asyncio.to_thread(monitor.flush, 0.5)
+    settings = make_settings(database_url, "local", tmp_path, None)
+    async with running_server(SPEC, settings, port=port) as built:
+        assert built.port == port
+        assert await asyncio.to_thread(monitor.flush, 20)
+        stats = monitor.shipper.stats
+        await asyncio.to_thread(monitor.close, 5)
+    assert stats.stored == 120
+    assert stats.dropped == 0
+    assert list((tmp_path / "spool").iterdir()) == []
