@@ -8,6 +8,7 @@ command modules, ``LLMOPS_*`` variables, ports, health checks, volumes, scrape t
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -20,7 +21,7 @@ import pytest
 import yaml
 from llmops.v1 import cost_pb2, drift_pb2, experiment_pb2, guardrail_pb2, logsink_pb2
 
-from services.common.settings import CommonSettings, load_settings
+from services.common.settings import CommonSettings, env_name, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -222,3 +223,23 @@ def test_images_are_built_from_the_repository_dockerfile(
     for c in containers:
         build = c.spec["build"]
         assert (REPO / build["context"] / build["dockerfile"]).is_file(), c.name
+
+
+def test_variables_shared_by_services_get_the_same_value_everywhere(
+    containers: list[LlmopsContainer], settings_env_names: dict[str, set[str]]
+) -> None:
+    """E.g. the pseudonym secret: Guardrail and LogSink must pseudonymise alike."""
+    common = {env_name(field) for field in dataclasses.fields(CommonSettings)}
+    declared_by: dict[str, list[LlmopsContainer]] = {}
+    for c in containers:
+        for variable in settings_env_names[c.service] - common:
+            declared_by.setdefault(variable, []).append(c)
+    shared = {v: cs for v, cs in declared_by.items() if len(cs) > 1}
+    assert "LLMOPS_PSEUDONYM_SECRET" in shared
+    for variable, sharing in shared.items():
+        values = {c.environment.get(variable) for c in sharing}
+        assert len(values) == 1, f"{variable} differs between {[c.name for c in sharing]}"
+    # The default would create a key file under the read-only root, one per container.
+    assert all(
+        c.environment.get("LLMOPS_PSEUDONYM_SECRET") for c in shared["LLMOPS_PSEUDONYM_SECRET"]
+    )

@@ -255,3 +255,20 @@ def test_stateless_services_autoscale_and_keep_one_pod_through_disruptions(
     for name, budget in budgets.items():
         labels = deployments[name]["spec"]["template"]["metadata"]["labels"]
         assert budget["spec"]["selector"]["matchLabels"].items() <= labels.items()
+
+
+def test_variables_shared_by_services_get_the_same_value_everywhere(
+    objects: list[dict[str, Any]], settings_env_names: dict[str, set[str]]
+) -> None:
+    """E.g. the pseudonym secret: Guardrail and LogSink must pseudonymise alike."""
+    common = {env_name(field) for field in dataclasses.fields(CommonSettings)}
+    values: dict[str, dict[str, str | None]] = {}
+    for name, deployment in _by_kind(objects, "Deployment").items():
+        env = _environment(_container(deployment), objects)
+        for variable in settings_env_names[name] - common:
+            values.setdefault(variable, {})[name] = env.get(variable)
+    shared = {v: by_service for v, by_service in values.items() if len(by_service) > 1}
+    assert "LLMOPS_PSEUDONYM_SECRET" in shared
+    for variable, by_service in shared.items():
+        assert len(set(by_service.values())) == 1, f"{variable}: {by_service}"
+    assert all(shared["LLMOPS_PSEUDONYM_SECRET"].values())
