@@ -190,6 +190,14 @@ class _State:
     def add(self, bucket: int, micros: int) -> None:
         self.buckets[bucket] = self.buckets.get(bucket, 0) + micros
 
+    def peek_since(self, start: int) -> int:
+        """Spend since ``start`` without touching the buckets.
+
+        Safe from another thread (the metrics endpoint): ``list()`` copies the dict
+        in one step under the GIL, and nothing here mutates it.
+        """
+        return sum(micros for bucket, micros in list(self.buckets.items()) if bucket >= start)
+
     def spent_since(self, start: int) -> int:
         # Buckets before the window are dropped here, so memory stays bounded by
         # the window length even for a budget that is never rebuilt.
@@ -241,6 +249,15 @@ class BudgetTracker:
     def status(self, tenant: str, budget_id: str, now: datetime) -> BudgetStatus | None:
         state = self._states.get(tenant, {}).get(budget_id)
         return None if state is None else self._status(state, now, 0)
+
+    def peek(self, tenant: str, budget_id: str, now: datetime) -> tuple[int, int] | None:
+        """(spent, remaining) micros in the current window, read-only (see ``peek_since``)."""
+        state = self._states.get(tenant, {}).get(budget_id)
+        if state is None:
+            return None
+        start, _ = state.budget.window.bounds(now)
+        spent = state.peek_since(int(start.timestamp()))
+        return spent, max(state.budget.limit_micros - spent, 0)
 
     def check(
         self, tenant: str, dimensions: Mapping[str, str], now: datetime, expected_micros: int = 0

@@ -89,9 +89,12 @@ def encode_token(value: str) -> str:
 
 def decode_token(token: str, field: str = "page_token") -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        value = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError):
-        raise InvalidArgument(field, "is not a token from a previous response") from None
+        value = ""
+    if not value:
+        raise InvalidArgument(field, "is not a token from a previous response")
+    return value
 
 
 def page_size(value: int) -> int:
@@ -188,22 +191,29 @@ class CostEngine:
             self._applied_during_refresh.append((tenant, dimensions, at, micros))
 
     def _export_gauges(self) -> None:
-        """Spend/remaining gauges for at most ``metrics_limit`` budgets (bounded labels)."""
-        now = self._clock()
+        """Spend/remaining gauges for at most ``metrics_limit`` budgets (bounded labels).
+
+        Values are computed at scrape time from memory, so a calendar window that
+        resets shows zero at once, without waiting for a call or a refresh.
+        """
         exported: set[tuple[str, str]] = set()
         chosen = sorted(self._tracker.all_budgets(), key=lambda b: (b.tenant, b.name))
         for budget in chosen[: self._metrics_limit]:
-            status = self._tracker.status(budget.tenant, budget.id, now)
-            if status is None:
-                continue
             labels = (budget.tenant, budget.name)
-            BUDGET_SPEND.labels(*labels).set(status.spent_micros / 1_000_000)
-            BUDGET_REMAINING.labels(*labels).set(status.remaining_micros / 1_000_000)
+            BUDGET_SPEND.labels(*labels).set_function(self._gauge(budget.tenant, budget.id, 0))
+            BUDGET_REMAINING.labels(*labels).set_function(self._gauge(budget.tenant, budget.id, 1))
             exported.add(labels)
         for labels in self._exported - exported:
             BUDGET_SPEND.remove(*labels)
             BUDGET_REMAINING.remove(*labels)
         self._exported = exported
+
+    def _gauge(self, tenant: str, budget_id: str, index: int) -> Callable[[], float]:
+        def value() -> float:
+            state = self._tracker.peek(tenant, budget_id, self._clock())
+            return 0.0 if state is None else state[index] / 1_000_000
+
+        return value
 
     # ------------------------------------------------------------------ prices
 
