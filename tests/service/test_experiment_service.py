@@ -11,6 +11,7 @@ from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy as sa
 from google.protobuf import field_mask_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
@@ -20,7 +21,7 @@ from services.common.db import create_engine
 from services.common.server import running_server
 from services.experiment.servicer import SPEC
 from services.experiment.settings import ExperimentSettings
-from services.experiment.store import ExperimentStore
+from services.experiment.store import ExperimentStore, exposures
 
 pb = experiment_pb2
 VECTORS = Path(__file__).parents[1] / "data" / "assignment_vectors.json"
@@ -507,3 +508,66 @@ async def test_bad_requests_get_canonical_codes_naming_the_field(client: Client)
         pb.GetResultsRequest(experiment_id="tone", metric="m"), metadata=meta, timeout=5
     )
     assert sum(v.n for v in results.variants) == 0
+
+
+async def test_sample_ratio_mismatch_fires_when_exposures_go_missing(client: Client) -> None:
+    meta = client.tenant("acme")
+    await _create(client, _experiment())
+    await client.stub.AssignBatch(
+        pb.AssignBatchRequest(experiment_id="tone", user_ids=[f"u{i}" for i in range(4000)]),
+        metadata=meta,
+        timeout=30,
+    )
+    fair = await client.stub.GetResults(
+        pb.GetResultsRequest(experiment_id="tone"), metadata=meta, timeout=10
+    )
+    assert sum(v.exposures for v in fair.variants) == 4000
+    assert not fair.sample_ratio.mismatch
+    # Lose a fifth of one arm's exposure log (users ending in 3 or 7), as a broken
+    # logger would.
+    last_digit = sa.func.substr(exposures.c.user_id, sa.func.length(exposures.c.user_id), 1)
+    engine = create_engine(client.database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            exposures.delete().where(exposures.c.variant == "friendly", last_digit.in_(["3", "7"]))
+        )
+    engine.dispose()
+    skewed = await client.stub.GetResults(
+        pb.GetResultsRequest(experiment_id="tone"), metadata=meta, timeout=10
+    )
+    assert skewed.sample_ratio.mismatch
+    assert skewed.sample_ratio.p_value < 0.001
+    assert skewed.verdict.startswith("sample ratio mismatch")
+
+
+async def test_a_new_version_starts_results_afresh(client: Client) -> None:
+    meta = client.tenant("acme")
+    await _create(client, _experiment())
+    await _thumbs(client, {"control": 2, "friendly": 3}, users=200)
+    await client.stub.UpdateExperiment(
+        pb.UpdateExperimentRequest(
+            experiment=pb.Experiment(
+                id="tone",
+                variants=[
+                    pb.Variant(name="control", weight=1),
+                    pb.Variant(name="friendly", weight=3),
+                ],
+            ),
+            update_mask=field_mask_pb2.FieldMask(paths=["variants"]),
+            new_version=True,
+        ),
+        metadata=meta,
+        timeout=5,
+    )
+    results = await client.stub.GetResults(
+        pb.GetResultsRequest(experiment_id="tone"), metadata=meta, timeout=10
+    )
+    assert [(v.n, v.exposures) for v in results.variants] == [(0, 0), (0, 0)]
+    await _thumbs(client, {"control": 2, "friendly": 3}, users=400)
+    results = await client.stub.GetResults(
+        pb.GetResultsRequest(experiment_id="tone"), metadata=meta, timeout=10
+    )
+    control, friendly = results.variants
+    assert control.n + friendly.n == 400
+    assert friendly.exposures > 2 * control.exposures
+    assert not results.sample_ratio.mismatch
