@@ -1,26 +1,345 @@
-"""GuardrailService servicer: decodes requests and hands them to the engine (proto <-> domain)."""
+"""GuardrailService servicer: decodes requests and hands them to the engine (proto <-> domain).
+
+Pattern-only checks of short texts run directly on the event loop: they take tens of
+microseconds, less than a hop to a worker thread costs, and this is the hot path.
+Long texts and checks that run the embedding model go to a worker thread so that one
+large request never stalls the others.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import DecodeError, Message
 from llmops.v1 import guardrail_pb2, guardrail_pb2_grpc
 
+from services.common.errors import InvalidArgument
 from services.common.server import ServiceSpec
+from services.common.tenancy import current_tenant
+from services.guardrail import metrics
+from services.guardrail.engine import GuardrailEngine, OutputStreamGuard, StreamStep
+from services.guardrail.model import Action, Finding, GuardResult, RedactionStyle
+from services.guardrail.policy import DetectorConfig, Policy, load_policies
+from services.guardrail.pseudonym import load_or_create_secret
 from services.guardrail.settings import GuardrailSettings
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+_ACTIONS = {
+    Action.PASS: guardrail_pb2.GUARD_ACTION_PASS,
+    Action.FLAG: guardrail_pb2.GUARD_ACTION_FLAG,
+    Action.REDACT: guardrail_pb2.GUARD_ACTION_REDACT,
+    Action.BLOCK: guardrail_pb2.GUARD_ACTION_BLOCK,
+}
+_STYLES = {
+    RedactionStyle.PLACEHOLDER: guardrail_pb2.REDACTION_STYLE_PLACEHOLDER,
+    RedactionStyle.MASK: guardrail_pb2.REDACTION_STYLE_MASK,
+    RedactionStyle.PSEUDONYM: guardrail_pb2.REDACTION_STYLE_PSEUDONYM,
+}
+
+
+def finding_to_proto(finding: Finding) -> guardrail_pb2.Finding:
+    """Domain finding -> proto."""
+    return guardrail_pb2.Finding(
+        detector=finding.detector,
+        type=finding.type,
+        start=finding.start,
+        end=finding.end,
+        score=finding.score,
+        action=_ACTIONS[finding.action],
+        reason=finding.reason,
+    )
+
+
+def _detector_to_proto(config: DetectorConfig) -> guardrail_pb2.DetectorConfig:
+    return guardrail_pb2.DetectorConfig(
+        name=config.name,
+        action=_ACTIONS[config.action],
+        threshold=config.threshold,
+        entity_types=sorted(config.entity_types),
+        allow_list=sorted(config.allow_list),
+        redaction_style=_STYLES[config.redaction_style],
+        semantic=config.semantic,
+    )
+
+
+def policy_to_proto(policy: Policy) -> guardrail_pb2.Policy:
+    """Domain policy -> proto."""
+    return guardrail_pb2.Policy(
+        name=policy.name,
+        version=policy.version,
+        description=policy.description,
+        input_detectors=[_detector_to_proto(d) for d in policy.input_detectors],
+        output_detectors=[_detector_to_proto(d) for d in policy.output_detectors],
+        max_text_length=policy.max_text_length,
+    )
 
 
 class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
-    """RPCs not overridden here answer UNIMPLEMENTED through the generated base class."""
+    """Thin adapter from the GuardrailService API to :class:`GuardrailEngine`."""
+
+    def __init__(self, engine: GuardrailEngine, inline_max_chars: int) -> None:
+        self._engine = engine
+        self._inline_max_chars = inline_max_chars
+
+    async def _run_check(
+        self, check: Callable[..., GuardResult], text: str, policy_name: str
+    ) -> GuardResult:
+        tenant = current_tenant()
+        policy = self._engine.policy(policy_name)
+        if len(text) <= self._inline_max_chars and not policy.uses_semantic:
+            result = check(text, tenant=tenant, policy=policy_name)
+        else:
+            result = await asyncio.to_thread(check, text, tenant=tenant, policy=policy_name)
+        metrics.record(result)
+        return result
+
+    async def CheckInput(
+        self, request: guardrail_pb2.CheckInputRequest, context: grpc.aio.ServicerContext
+    ) -> guardrail_pb2.CheckInputResponse:
+        _reject_undecodable(request)
+        result = await self._run_check(self._engine.check_input, request.text, request.policy)
+        return guardrail_pb2.CheckInputResponse(**_result_fields(result))
+
+    async def CheckOutput(
+        self, request: guardrail_pb2.CheckOutputRequest, context: grpc.aio.ServicerContext
+    ) -> guardrail_pb2.CheckOutputResponse:
+        _reject_undecodable(request)
+        result = await self._run_check(self._engine.check_output, request.text, request.policy)
+        return guardrail_pb2.CheckOutputResponse(**_result_fields(result))
+
+    async def CheckOutputStream(
+        self,
+        request_iterator: AsyncIterator[guardrail_pb2.CheckOutputStreamRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[guardrail_pb2.CheckOutputStreamResponse]:
+        guard: OutputStreamGuard | None = None
+        findings: list[Finding] = []
+        step: StreamStep | None = None
+        async for request in request_iterator:
+            _reject_undecodable(request)
+            if guard is None:
+                guard = self._engine.stream(tenant=current_tenant(), policy=request.policy)
+            step = await self._feed(guard, request.chunk)
+            findings.extend(step.findings)
+            if not step.blocked and request.end_of_stream:
+                yield _stream_response(step, guard)
+                step = await asyncio.to_thread(guard.finish)
+                findings.extend(step.findings)
+            yield _stream_response(step, guard)
+            if step.blocked or request.end_of_stream:
+                break
+        if guard is not None and step is not None:
+            metrics.record(
+                GuardResult(
+                    step.action, tuple(findings), "", guard.policy.name, guard.policy.version
+                )
+            )
+
+    async def _feed(self, guard: OutputStreamGuard, chunk: str) -> StreamStep:
+        if len(chunk) <= self._inline_max_chars:
+            return guard.feed(chunk)
+        return await asyncio.to_thread(guard.feed, chunk)
+
+    async def ListPolicies(
+        self, request: guardrail_pb2.ListPoliciesRequest, context: grpc.aio.ServicerContext
+    ) -> guardrail_pb2.ListPoliciesResponse:
+        _reject_undecodable(request)
+        if request.page_size < 0:
+            raise InvalidArgument("page_size", "must not be negative")
+        size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        after = _decode_page_token(request.page_token)
+        remaining = [p for p in self._engine.policies() if p.name > after]
+        page = remaining[:size]
+        next_token = ""
+        if len(remaining) > size:
+            next_token = base64.urlsafe_b64encode(page[-1].name.encode()).decode()
+        return guardrail_pb2.ListPoliciesResponse(
+            policies=[policy_to_proto(p) for p in page],
+            next_page_token=next_token,
+            default_policy=self._engine.default_policy,
+        )
+
+    async def GetPolicy(
+        self, request: guardrail_pb2.GetPolicyRequest, context: grpc.aio.ServicerContext
+    ) -> guardrail_pb2.GetPolicyResponse:
+        _reject_undecodable(request)
+        if not request.name:
+            raise InvalidArgument("name", "must name a policy")
+        return guardrail_pb2.GetPolicyResponse(
+            policy=policy_to_proto(self._engine.policy(request.name))
+        )
+
+
+def _result_fields(result: GuardResult) -> dict[str, Any]:
+    return {
+        "action": _ACTIONS[result.action],
+        "findings": [finding_to_proto(f) for f in result.findings],
+        "safe_text": result.safe_text,
+        "policy": result.policy,
+        "policy_version": result.policy_version,
+    }
+
+
+def _stream_response(
+    step: StreamStep, guard: OutputStreamGuard
+) -> guardrail_pb2.CheckOutputStreamResponse:
+    return guardrail_pb2.CheckOutputStreamResponse(
+        release_text=step.release_text,
+        findings=[finding_to_proto(f) for f in step.findings],
+        action=_ACTIONS[step.action],
+        held_back=step.held_back,
+        policy=guard.policy.name,
+        policy_version=guard.policy.version,
+    )
+
+
+def _decode_page_token(token: str) -> str:
+    """The name of the last policy of the previous page ("" for the first page)."""
+    if not token:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidArgument("page_token", "is not a token from a previous response") from None
+
+
+class Undecodable:
+    """Stands in for a request protobuf could not parse (e.g. a string with bad UTF-8).
+
+    grpc answers a failing deserializer with UNKNOWN before any handler runs; parsing
+    leniently and rejecting in the handler gives the caller INVALID_ARGUMENT naming
+    the field instead, through the same error mapping as every other bad request.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+
+
+def _reject_undecodable(request: object) -> None:
+    if isinstance(request, Undecodable):
+        raise InvalidArgument(request.field, request.reason)
+
+
+def _lenient(message_cls: type[Message]) -> Callable[[bytes], Message | Undecodable]:
+    def deserialize(data: bytes) -> Message | Undecodable:
+        try:
+            return message_cls.FromString(data)
+        except DecodeError:
+            field = _bad_utf8_field(data, message_cls.DESCRIPTOR)
+            if field:
+                return Undecodable(field, "is not valid UTF-8")
+            return Undecodable("request", "is not a valid protobuf message")
+
+    return deserialize
+
+
+def _bad_utf8_field(data: bytes, descriptor: Descriptor) -> str:
+    """Name of the first string field whose bytes are not UTF-8 ("" if none or unparsable)."""
+    position = 0
+    try:
+        while position < len(data):
+            key, position = _varint(data, position)
+            number, wire_type = key >> 3, key & 7
+            if wire_type == 0:
+                _, position = _varint(data, position)
+            elif wire_type == 1:
+                position += 8
+            elif wire_type == 5:
+                position += 4
+            elif wire_type == 2:
+                length, position = _varint(data, position)
+                value = data[position : position + length]
+                position += length
+                field = descriptor.fields_by_number.get(number)
+                if field is not None and field.type == FieldDescriptor.TYPE_STRING:
+                    value.decode("utf-8")
+            else:
+                return ""
+    except UnicodeDecodeError:
+        return str(field.name)
+    except IndexError:
+        return ""
+    return ""
+
+
+def _varint(data: bytes, position: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[position]
+        position += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, position
+        shift += 7
+
+
+def add_to_server(servicer: GuardrailServicer, server: grpc.aio.Server) -> None:
+    """Register the service like the generated function does, with lenient parsing."""
+    pb = guardrail_pb2
+    unary = grpc.unary_unary_rpc_method_handler
+    handlers = {
+        "CheckInput": unary(
+            servicer.CheckInput,
+            request_deserializer=_lenient(pb.CheckInputRequest),
+            response_serializer=pb.CheckInputResponse.SerializeToString,
+        ),
+        "CheckOutput": unary(
+            servicer.CheckOutput,
+            request_deserializer=_lenient(pb.CheckOutputRequest),
+            response_serializer=pb.CheckOutputResponse.SerializeToString,
+        ),
+        "CheckOutputStream": grpc.stream_stream_rpc_method_handler(
+            servicer.CheckOutputStream,
+            request_deserializer=_lenient(pb.CheckOutputStreamRequest),
+            response_serializer=pb.CheckOutputStreamResponse.SerializeToString,
+        ),
+        "ListPolicies": unary(
+            servicer.ListPolicies,
+            request_deserializer=_lenient(pb.ListPoliciesRequest),
+            response_serializer=pb.ListPoliciesResponse.SerializeToString,
+        ),
+        "GetPolicy": unary(
+            servicer.GetPolicy,
+            request_deserializer=_lenient(pb.GetPolicyRequest),
+            response_serializer=pb.GetPolicyResponse.SerializeToString,
+        ),
+    }
+    name = pb.DESCRIPTOR.services_by_name["GuardrailService"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+    server.add_registered_method_handlers(name, handlers)
+
+
+def build_engine(settings: GuardrailSettings) -> GuardrailEngine:
+    """The engine a GuardrailService process runs, built from its settings."""
+    from services.common.embeddings import get_encoder
+
+    return GuardrailEngine(
+        load_policies(settings.guardrail_policy_file, settings.guardrail_max_text_length),
+        pseudonym_secret=load_or_create_secret(settings.pseudonym_secret),
+        encoder_loader=lambda: get_encoder(settings.guardrail_semantic_device),
+    )
 
 
 async def create_servicer(settings: GuardrailSettings) -> tuple[GuardrailServicer, None]:
-    """Build the servicer from settings; nothing to close yet."""
-    return GuardrailServicer(), None
+    """Build the servicer; loads the embedding model now if a policy needs it."""
+    engine = build_engine(settings)
+    await asyncio.to_thread(engine.load_semantic)
+    return GuardrailServicer(engine, settings.guardrail_inline_max_chars), None
 
 
 SPEC = ServiceSpec(
     name="guardrail",
     service_name=guardrail_pb2.DESCRIPTOR.services_by_name["GuardrailService"].full_name,
     settings_cls=GuardrailSettings,
-    add_to_server=guardrail_pb2_grpc.add_GuardrailServiceServicer_to_server,
+    add_to_server=add_to_server,
     factory=create_servicer,
 )
