@@ -349,6 +349,10 @@ def test_slow_guard_past_its_deadline_fails_open(suite: Suite, tmp_path: Path) -
     client = monitor.wrap(openai.OpenAI(base_url=suite.llm.base_url, api_key="t", max_retries=0))
     answer = client.chat.completions.create(model="fake-1", messages=user("ECHO: a@b.co"))
     assert answer.choices[0].message.content == "a@b.co", "unguarded after the deadline"
+    said = "ECHO: stream with sk-ABCDEFGH1234 and a longer tail of words"
+    stream = client.chat.completions.create(model="fake-1", messages=user(said), stream=True)
+    text = "".join(c.choices[0].delta.content or "" for c in stream)
+    assert text == said.removeprefix("ECHO: "), "every raw character released, none twice"
     monitor.close(5)
 
 

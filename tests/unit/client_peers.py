@@ -129,6 +129,7 @@ class PeerGuardrail(guardrail_pb2_grpc.GuardrailServiceServicer):
         received = ""
         released = 0
         for request in request_iterator:
+            time.sleep(self.delay)
             received += request.chunk
             if OUTPUT_BLOCK_WORD in received:
                 yield guardrail_pb2.CheckOutputStreamResponse(

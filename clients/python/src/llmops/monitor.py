@@ -581,6 +581,7 @@ class _StreamGuard:
     """
 
     _END = object()
+    _CLOSED = object()
 
     def __init__(self, monitor: Monitor, stub: guardrail_pb2_grpc.GuardrailServiceStub) -> None:
         self._monitor = monitor
@@ -594,11 +595,16 @@ class _StreamGuard:
         self.ended = False
         self._received = ""
         self._held_back = 0
+        self._unanswered = 0
         self.blocked: GuardrailBlocked | None = None
         threading.Thread(target=self._read, name="llmops-output-guard", daemon=True).start()
 
     def push(self, chunk: str, end: bool = False) -> str:
-        """Send a chunk; return the text that may be shown now."""
+        """Send a chunk; return the text that may be shown now.
+
+        After the last chunk (``end``) every response until the server closes the
+        stream is collected, however many it sends for that final message.
+        """
         if self.failed:
             return chunk
         self.ended = end
@@ -607,33 +613,46 @@ class _StreamGuard:
             request.policy = self._monitor.output_policy
             self._first = False
         self._received += chunk
+        self._unanswered = len(chunk)
         self._requests.put(request)
-        try:
-            answer = self._responses.get(timeout=self._monitor.guard_timeout)
-        except queue.Empty:
-            self._call.cancel()
-            answer = _TimedOut()
-        if isinstance(answer, grpc.RpcError):
-            return self._fail_open(answer, chunk)
         if end:
             self._requests.put(self._END)
-        if answer.action == guardrail_pb2.GUARD_ACTION_BLOCK:
-            self.blocked = GuardrailBlocked("output", answer.findings, answer.policy)
-            self.close()
-            return ""
-        self._held_back = answer.held_back
-        return str(answer.release_text)
+        released: list[str] = []
+        while True:
+            try:
+                answer = self._responses.get(timeout=self._monitor.guard_timeout)
+            except queue.Empty:
+                self._call.cancel()
+                answer = _GuardError(
+                    grpc.StatusCode.DEADLINE_EXCEEDED, "no streaming guard answer in time"
+                )
+            if answer is self._CLOSED:
+                if end:
+                    return "".join(released)
+                answer = _GuardError(grpc.StatusCode.UNAVAILABLE, "guard closed the stream")
+            if isinstance(answer, grpc.RpcError):
+                return "".join(released) + self._fail_open(answer)
+            if answer.action == guardrail_pb2.GUARD_ACTION_BLOCK:
+                self.blocked = GuardrailBlocked("output", answer.findings, answer.policy)
+                self.close()
+                return ""
+            self._held_back = answer.held_back
+            self._unanswered = 0
+            released.append(answer.release_text)
+            if not end:
+                return "".join(released)
 
     def close(self) -> None:
         self._requests.put(self._END)
         self._call.cancel()
 
-    def _fail_open(self, exc: grpc.RpcError, chunk: str) -> str:
+    def _fail_open(self, exc: grpc.RpcError) -> str:
         self.failed = True
         self._requests.put(self._END)
         self._monitor._check_failed("guardrail.CheckOutputStream", exc)
-        # Nothing of this chunk was released, nor the tail held back before it.
-        unreleased = self._held_back + len(chunk)
+        # Release the raw text the guard had not released: its held-back tail and the
+        # chunk it never answered.
+        unreleased = self._held_back + self._unanswered
         return self._received[len(self._received) - unreleased :]
 
     def _read(self) -> None:
@@ -642,14 +661,23 @@ class _StreamGuard:
                 self._responses.put(response)
         except grpc.RpcError as exc:
             self._responses.put(exc)
+        else:
+            self._responses.put(self._CLOSED)
 
 
-class _TimedOut(grpc.RpcError):
+class _GuardError(grpc.RpcError):
+    """A streaming-guard failure detected on the client side (deadline, early close)."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(details)
+        self._code = code
+        self._details = details
+
     def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.DEADLINE_EXCEEDED
+        return self._code
 
     def details(self) -> str:
-        return "no streaming guard answer within the guard timeout"
+        return self._details
 
 
 class _StreamState:
