@@ -227,8 +227,9 @@ class ExperimentEngine:
     def _remember(self, tenant: str, experiment: Experiment) -> _Cached:
         key = (tenant, experiment.id)
         previous = self._cache.get(key)
-        if previous is not None and previous.experiment.version == experiment.version:
-            # Same variants and weights: the precomputed thresholds still hold.
+        if previous is not None and previous.experiment.weights == experiment.weights:
+            # Same weights, same thresholds. (Not the version: a DRAFT's weights change
+            # without a new version.)
             assigner = previous.assigner
         else:
             assigner = Assigner(experiment.id, experiment.weights)

@@ -571,3 +571,34 @@ async def test_a_new_version_starts_results_afresh(client: Client) -> None:
     assert control.n + friendly.n == 400
     assert friendly.exposures > 2 * control.exposures
     assert not results.sample_ratio.mismatch
+
+
+async def test_weights_edited_in_draft_apply_once_it_runs(client: Client) -> None:
+    meta = client.tenant("acme")
+    await _create(client, _experiment(status=pb.EXPERIMENT_STATUS_DRAFT))
+    users = [f"u{i}" for i in range(2000)]
+    draft = await client.stub.AssignBatch(
+        pb.AssignBatchRequest(experiment_id="tone", user_ids=users), metadata=meta, timeout=10
+    )
+    assert {a.variant for a in draft.assignments} == {"control"}
+    updated = await client.stub.UpdateExperiment(
+        pb.UpdateExperimentRequest(
+            experiment=pb.Experiment(
+                id="tone",
+                status=RUNNING,
+                variants=[
+                    pb.Variant(name="control", weight=1),
+                    pb.Variant(name="friendly", weight=9),
+                ],
+            ),
+            update_mask=field_mask_pb2.FieldMask(paths=["variants", "status"]),
+        ),
+        metadata=meta,
+        timeout=5,
+    )
+    assert updated.experiment.version == 1
+    running = await client.stub.AssignBatch(
+        pb.AssignBatchRequest(experiment_id="tone", user_ids=users), metadata=meta, timeout=10
+    )
+    share = sum(a.variant == "friendly" for a in running.assignments) / len(users)
+    assert 0.87 < share < 0.93
