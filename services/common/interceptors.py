@@ -200,15 +200,9 @@ class _Call:
 
 
 def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
-    code = context.code()
-    if code is None:
-        return grpc.StatusCode.OK
-    if isinstance(code, grpc.StatusCode):
-        return code
-    return _CODE_BY_VALUE.get(code, grpc.StatusCode.UNKNOWN)
-
-
-_CODE_BY_VALUE: dict[Any, grpc.StatusCode] = {c.value[0]: c for c in grpc.StatusCode}
+    """The code set with ``set_code``/``abort`` so far; ``None`` until then means OK."""
+    code: grpc.StatusCode | None = context.code()
+    return code or grpc.StatusCode.OK
 
 
 def interceptors_for(default_tenant: str, api_keys: ApiKeys | None) -> Sequence[ServerInterceptor]:
