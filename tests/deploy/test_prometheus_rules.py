@@ -8,24 +8,28 @@ they query is one that a service (or the client library) really exports.
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import re
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import llmops
 import pytest
 import yaml
 from llmops.shipper import ShipperStats
-from prometheus_client import CollectorRegistry
+from prometheus_client import REGISTRY, CollectorRegistry
+
+import services
 
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS_DIR = REPO / "deploy" / "prometheus"
 RULES = PROMETHEUS_DIR / "rules.yml"
 DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "llmops.json"
 DATASOURCES = REPO / "deploy" / "grafana" / "provisioning" / "datasources" / "prometheus.yml"
-CODE_ROOTS = (REPO / "services", REPO / "clients" / "python" / "src" / "llmops")
 
 # Series every Prometheus server has without any exporter.
 BUILTIN_SERIES = frozenset({"up", "ALERTS"})
@@ -41,7 +45,6 @@ PROMQL_KEYWORDS = frozenset(
 GRAFANA_VARIABLES = {"$__rate_interval": "5m", "$__range": "1h", "$model": ".*"}
 GRAFANA_VARIABLES["$prompt_template"] = ".*"
 
-_METRIC_DEFINITION = re.compile(r"\b(Counter|Gauge|Histogram|Summary)\(\s*\"([a-zA-Z_:][\w:]*)\"")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _GROUPING = re.compile(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
 _IDENTIFIER = re.compile(r"(?<![\w.$])([a-zA-Z_:][\w:]*+)(?!\s*\()")
@@ -87,22 +90,26 @@ def _series_names(expr: str) -> set[str]:
 
 
 def _exported_series() -> set[str]:
-    """Series names the code exports, as prometheus_client names them on /metrics."""
-    exported = set()
-    for root in CODE_ROOTS:
-        for path in root.rglob("*.py"):
-            if path.name.endswith(("_pb2.py", "_pb2_grpc.py")):
-                continue
-            for kind, name in _METRIC_DEFINITION.findall(path.read_text()):
-                if kind == "Counter":
-                    exported.add(f"{name.removesuffix('_total')}_total")
-                elif kind == "Gauge":
-                    exported.add(name)
-                else:
-                    exported |= {f"{name}_count", f"{name}_sum"}
-                    if kind == "Histogram":
-                        exported.add(f"{name}_bucket")
-    return exported
+    """Series names the code exports, as they appear on /metrics.
+
+    Every module of the services and the client library is imported, so every
+    metric and custom collector they register at import time is in the registry;
+    each family then names its series by type (a counter ``x`` is ``x_total``).
+    """
+    for package in (services, llmops):
+        for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            if ".migrations" not in module.name and not module.name.endswith("__main__"):
+                importlib.import_module(module.name)
+    suffixes = {
+        "counter": ("_total",),
+        "histogram": ("_bucket", "_count", "_sum"),
+        "summary": ("_count", "_sum"),
+    }
+    return {
+        family.name + suffix
+        for family in REGISTRY.collect()
+        for suffix in suffixes.get(family.type, ("",))
+    }
 
 
 def _substitute_grafana_variables(expr: str) -> str:
