@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats as sps
 
 from services.experiment.assignment import Assigner, bucket_of, thresholds_of
@@ -80,3 +82,34 @@ def test_bucket_above_the_last_threshold_falls_back_to_the_last_variant() -> Non
 def test_bad_weights_are_refused(weights: list[float]) -> None:
     with pytest.raises(ValueError, match=r"variant|positive"):
         Assigner("x", weights)
+
+
+def _seed_loop(experiment_id: str, weights: list[float], user_id: str) -> int:
+    """The seed design's walk over the cumulative weights, recomputed per call."""
+    bucket = bucket_of(experiment_id, user_id)
+    total = 0.0
+    for weight in weights:
+        total += weight
+    cumulative = 0.0
+    for i, weight in enumerate(weights):
+        cumulative += weight / total
+        if bucket <= cumulative:
+            return i
+    return len(weights) - 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    experiment_id=st.text(min_size=1, max_size=40),
+    user_id=st.text(max_size=40),
+    weights=st.lists(
+        st.floats(min_value=1e-12, max_value=1e9, allow_nan=False, allow_infinity=False),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_bisect_equals_the_seed_loop_for_any_ids_and_weights(
+    experiment_id: str, user_id: str, weights: list[float]
+) -> None:
+    index, _ = Assigner(experiment_id, weights).assign(user_id)
+    assert index == _seed_loop(experiment_id, weights, user_id)
