@@ -20,6 +20,8 @@ What it does, so that a monitor has something real to watch:
   ``error-<status>``) answers with that HTTP status and an OpenAI-style error body;
   ``x-fake-latency-ms`` delays the answer; ``x-fake-chunk-delay-ms`` delays each
   streamed chunk.
+* ``GET /fake/stats`` reports the number of chat requests served (a test checks that
+  a blocked call never reached the model) and the current style.
 * Drift for the demo: ``--style drifted``, ``POST /fake/style {"style": "drifted"}`` or a
   header ``x-fake-style: drifted`` switches answers to a different register (long,
   formal, off-topic vocabulary), so an embedding-drift monitor sees a real shift.
@@ -182,6 +184,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") == "/v1/models":
             models = [{"id": m, "object": "model", "owned_by": "fake"} for m in ("fake-1", "o3")]
             self._send_json(HTTPStatus.OK, {"object": "list", "data": models})
+        elif self.path.rstrip("/") == "/fake/stats":
+            llm = self.server.llm
+            self._send_json(HTTPStatus.OK, {"requests": llm.requests, "style": llm.style})
         else:
             self._send_error(HTTPStatus.NOT_FOUND, f"no route {self.path}", "not_found")
 
