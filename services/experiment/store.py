@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -166,6 +167,10 @@ class ExperimentStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # SQLite ignores FOR UPDATE and starts transactions deferred, so two threads
+        # could read the same row and the later write would drop the earlier change.
+        # Updates are rare; serialising them in process costs nothing.
+        self._update_lock = threading.Lock()
 
     def migrate(self) -> None:
         """Create or upgrade this service's tables."""
@@ -199,7 +204,7 @@ class ExperimentStore:
         is locked meanwhile on PostgreSQL, so concurrent updates apply one after the
         other instead of losing each other's changes.
         """
-        with self._engine.begin() as connection:
+        with self._update_lock, self._engine.begin() as connection:
             current = _get(connection, tenant, experiment_id, for_update=True)
             updated = change(current)
             connection.execute(
