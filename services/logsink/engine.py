@@ -77,6 +77,18 @@ class BatchResult:
 
 
 @dataclass(frozen=True)
+class PreparedBatch:
+    """A validated batch whose texts are durable in the object store, not yet in SQL."""
+
+    tenant: str
+    ingest_us: int
+    accepted: list[tuple[int, common_pb2.CallRecord, dict[str, Any]]]
+    responses: list[str]
+    segment_key: str | None
+    results: list[RecordResult]
+
+
+@dataclass(frozen=True)
 class FullRecord:
     """A stored record with its texts (empty unless asked for) and ingest time."""
 
@@ -115,6 +127,13 @@ class LogSinkEngine:
 
     def ingest(self, tenant: str, batch: Sequence[common_pb2.CallRecord]) -> BatchResult:
         """Store a batch durably and idempotently; never raises for a bad record."""
+        return self.commit(self.prepare(tenant, batch))
+
+    def prepare(self, tenant: str, batch: Sequence[common_pb2.CallRecord]) -> PreparedBatch:
+        """Steps 1-3: validate, redact and write the segment object. Nothing is stored
+        in SQL yet, so a prepared batch that is never committed leaves only an orphan
+        object. Split from :meth:`commit` so a stream can prepare one batch while the
+        previous one commits."""
         ingest_us = now_us()
         results: list[RecordResult] = []
         accepted: list[tuple[int, common_pb2.CallRecord, dict[str, Any]]] = []
@@ -128,10 +147,15 @@ class LogSinkEngine:
             else:
                 seen.add(record.request_id)
                 accepted.append((index, record, to_row(record, tenant, ingest_us)))
+        responses, key = self._write_texts(tenant, accepted) if accepted else ([], None)
+        return PreparedBatch(tenant, ingest_us, accepted, responses, key, results)
+
+    def commit(self, prepared: PreparedBatch) -> BatchResult:
+        """Steps 4-5: one transaction for records and outbox, then metrics."""
+        accepted = prepared.accepted
+        results = list(prepared.results)
         if not accepted:
             return BatchResult(0, results)
-
-        responses, key = self._write_texts(tenant, accepted)
         rows = [row for _, _, row in accepted]
 
         def outbox_for(stored_ids: set[str]) -> Any:
@@ -140,16 +164,19 @@ class LogSinkEngine:
             return self._forward.entries(
                 [
                     StoredRecord(record, row["error_message"], response)
-                    for (_, record, row), response in zip(accepted, responses, strict=True)
+                    for (_, record, row), response in zip(accepted, prepared.responses, strict=True)
                     if record.request_id in stored_ids
                 ]
             )
 
-        stored_ids = self._store.insert_batch(tenant, rows, key, ingest_us, outbox_for)
-        for index, record, _ in accepted:
-            if record.request_id not in stored_ids:
-                results.append(RecordResult(index, record.request_id, Outcome.DUPLICATE))
-        results.sort(key=lambda r: r.index)
+        stored_ids = self._store.insert_batch(
+            prepared.tenant, rows, prepared.segment_key, prepared.ingest_us, outbox_for
+        )
+        if len(stored_ids) < len(accepted):
+            for index, record, _ in accepted:
+                if record.request_id not in stored_ids:
+                    results.append(RecordResult(index, record.request_id, Outcome.DUPLICATE))
+            results.sort(key=lambda r: r.index)
         self._metrics.observe(row for row in rows if row["request_id"] in stored_ids)
         return BatchResult(len(stored_ids), results)
 
@@ -187,7 +214,7 @@ class LogSinkEngine:
             [(record.prompt_text, record.response_text)] = self._read_texts([text])
         return FullRecord(record, row["ingest_us"])
 
-    def list(
+    def page(
         self,
         tenant: str,
         where: RecordFilter,
@@ -199,7 +226,7 @@ class LogSinkEngine:
 
         One more row than asked is read to learn whether another page exists.
         """
-        found = self._store.list(tenant, where, limit + 1, after)
+        found = self._store.page(tenant, where, limit + 1, after)
         more = len(found) > limit
         found = found[:limit]
         page = [from_row(row) for row, _ in found]

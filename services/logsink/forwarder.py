@@ -19,6 +19,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Mapping
+from typing import Any
 
 import grpc
 from llmops.v1 import cost_pb2, drift_pb2, experiment_pb2
@@ -54,7 +55,7 @@ def _method(pb2: object, service: str, method: str) -> str:
     return f"/{descriptor.full_name}/{method}"
 
 
-_METHODS = {
+_METHODS: dict[str, tuple[str, Any]] = {
     COST: (_method(cost_pb2, "CostService", "RecordSpend"), cost_pb2.RecordSpendResponse),
     EXPERIMENT: (
         _method(experiment_pb2, "ExperimentService", "RecordCallOutcomes"),

@@ -13,24 +13,84 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+import numpy as np
+import numpy.typing as npt
+from prometheus_client import REGISTRY, CollectorRegistry, Counter
+from prometheus_client.core import HistogramMetricFamily
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from services.logsink.records import STATUS_NAMES
 
 OVERFLOW_LABEL = "other"
 SUCCESS = 1
 
-CALL_DURATION = Histogram(
+
+class BatchHistogram(Collector):
+    """A labelled Prometheus histogram fed a whole batch of values at once.
+
+    ``prometheus_client.Histogram.observe`` costs a few microseconds per value, which
+    at tens of thousands of records per second is a large share of ingestion. Here a
+    batch is bucketed with one vectorised ``searchsorted``; the exposition is the
+    standard one (cumulative ``le`` buckets, ``_count``, ``_sum``), produced through
+    the documented custom-collector API.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Sequence[str],
+        buckets: Sequence[float],
+        registry: CollectorRegistry | None = REGISTRY,
+    ) -> None:
+        self._name = name
+        self._documentation = documentation
+        self._labelnames = list(labelnames)
+        self._bounds = np.asarray(buckets, dtype=np.float64)
+        self._le = [floatToGoString(b) for b in buckets] + ["+Inf"]
+        self._series: dict[tuple[str, ...], tuple[np.ndarray, list[float]]] = {}
+        self._lock = threading.Lock()
+        if registry is not None:
+            registry.register(self)
+
+    def observe_many(self, labels: tuple[str, ...], values: npt.ArrayLike) -> None:
+        """Count ``values`` in the series ``labels``."""
+        array = np.asarray(values, dtype=np.float64)
+        # Index i is the first bound >= value: Prometheus buckets are "le" (inclusive).
+        counts = np.bincount(
+            np.searchsorted(self._bounds, array, side="left"), minlength=len(self._le)
+        )
+        total = float(array.sum())
+        with self._lock:
+            series = self._series.get(labels)
+            if series is None:
+                series = self._series[labels] = (np.zeros(len(self._le), np.int64), [0.0])
+            series[0][:] += counts
+            series[1][0] += total
+
+    def collect(self) -> Iterator[HistogramMetricFamily]:
+        family = HistogramMetricFamily(self._name, self._documentation, labels=self._labelnames)
+        with self._lock:
+            snapshot = [(k, np.cumsum(c), s[0]) for k, (c, s) in self._series.items()]
+        for labels, cumulative, total in snapshot:
+            family.add_metric(
+                list(labels), list(zip(self._le, cumulative.tolist(), strict=True)), total
+            )
+        yield family
+
+
+CALL_DURATION = BatchHistogram(
     "llm_call_duration_seconds",
     "Latency of LLM calls as reported in stored call records",
     ["model", "prompt_template"],
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
 # A histogram, so no _total suffix; the unit is tokens, which is not a base unit.
-TOKENS = Histogram(
+TOKENS = BatchHistogram(
     "llm_tokens",
     "Tokens per LLM call by direction (input includes cached, output includes reasoning)",
     ["model", "direction"],
@@ -85,13 +145,9 @@ class LlmMetrics:
                 error_type = self._error_type(row["error_type"] or STATUS_NAMES[row["status"]])
                 errors[model, error_type] += 1
         for labels, values in latencies.items():
-            child = CALL_DURATION.labels(*labels)
-            for value in values:
-                child.observe(value / 1000.0)
+            CALL_DURATION.observe_many(labels, np.asarray(values) / 1000.0)
         for model, (inputs, outputs) in tokens.items():
-            for direction, counts in (("input", inputs), ("output", outputs)):
-                child = TOKENS.labels(model, direction)
-                for count in counts:
-                    child.observe(count)
+            TOKENS.observe_many((model, "input"), inputs)
+            TOKENS.observe_many((model, "output"), outputs)
         for labels, count in errors.items():
             ERRORS.labels(*labels).inc(count)

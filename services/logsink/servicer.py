@@ -18,7 +18,7 @@ from services.common.errors import InvalidArgument
 from services.common.objectstore import open_object_store
 from services.common.server import ServiceSpec
 from services.common.tenancy import current_tenant
-from services.logsink.engine import BatchResult, LogSinkEngine, Outcome, now_us
+from services.logsink.engine import BatchResult, LogSinkEngine, Outcome, PreparedBatch, now_us
 from services.logsink.forwarder import Forwarder
 from services.logsink.metrics import LlmMetrics
 from services.logsink.outbox import COST, DRIFT, EXPERIMENT, ForwardPlan
@@ -45,11 +45,46 @@ class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):
         self._engine = engine
         self._on_stored = on_stored
 
-    async def _ingest(self, records: Any) -> BatchResult:
-        result = await asyncio.to_thread(self._engine.ingest, current_tenant(), records)
-        if result.stored:
-            self._on_stored()
-        return result
+    async def _pipeline(
+        self, requests: AsyncIterator[Any]
+    ) -> AsyncIterator[tuple[Any, BatchResult]]:
+        """Each request with its result once durable, in order, two batches in flight.
+
+        Batch N+1 is validated, redacted and written to the object store while batch N
+        commits to SQL (both in threads; the database driver and file I/O release the
+        GIL). The queue holds one prepared batch: when SQL is slow, preparation waits,
+        the stream is no longer read, and gRPC flow control slows the client, so memory
+        stays bounded by about three batches per stream.
+        """
+        tenant = current_tenant()
+        prepared: asyncio.Queue[tuple[Any, PreparedBatch] | Exception | None] = asyncio.Queue(
+            maxsize=1
+        )
+
+        async def prepare_all() -> None:
+            try:
+                async for request in requests:
+                    batch = await asyncio.to_thread(self._engine.prepare, tenant, request.records)
+                    await prepared.put((request, batch))
+            except Exception as exc:
+                # Handed over so the RPC fails with it, after the batches before it.
+                await prepared.put(exc)
+                return
+            await prepared.put(None)
+
+        reader = asyncio.create_task(prepare_all())
+        try:
+            while (item := await prepared.get()) is not None:
+                if isinstance(item, Exception):
+                    raise item
+                request, batch = item
+                result = await asyncio.to_thread(self._engine.commit, batch)
+                if result.stored:
+                    self._on_stored()
+                yield request, result
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
 
     async def WriteRecords(
         self,
@@ -57,19 +92,17 @@ class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):
         context: grpc.aio.ServicerContext,
     ) -> logsink_pb2.WriteRecordsResponse:
         summary = logsink_pb2.WriteRecordsResponse()
-        offset = 0
-        async for request in request_iterator:
-            result = await self._ingest(request.records)
+        async for request, result in self._pipeline(request_iterator):
+            offset = summary.received
             summary.received += len(request.records)
             summary.stored += result.stored
             summary.duplicates += result.duplicates
-            for r in result.results:
-                if r.outcome is Outcome.REJECTED:
-                    # Indexes count across the whole stream, the only order the client knows.
-                    summary.rejected.append(
-                        _result(r.index + offset, r.request_id, r.outcome, r.reason)
-                    )
-            offset += len(request.records)
+            # Indexes count across the whole stream, the only order the client knows.
+            summary.rejected.extend(
+                _result(r.index + offset, r.request_id, r.outcome, r.reason)
+                for r in result.results
+                if r.outcome is Outcome.REJECTED
+            )
         return summary
 
     async def StreamRecords(
@@ -77,11 +110,7 @@ class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):
         request_iterator: AsyncIterator[logsink_pb2.StreamRecordsRequest],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[logsink_pb2.StreamRecordsResponse]:
-        # One batch at a time: the next message is read only after this one is durable
-        # and acknowledged, so a slow database slows the client through gRPC flow
-        # control instead of growing a queue in this process.
-        async for request in request_iterator:
-            result = await self._ingest(request.records)
+        async for request, result in self._pipeline(request_iterator):
             yield logsink_pb2.StreamRecordsResponse(
                 batch_id=request.batch_id,
                 stored=result.stored,
@@ -102,7 +131,7 @@ class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):
         fingerprint = _fingerprint(request.filter)
         after = _decode_token(request.page_token, fingerprint) if request.page_token else None
         page, cursor = await asyncio.to_thread(
-            self._engine.list, current_tenant(), where, page_size, after, request.include_text
+            self._engine.page, current_tenant(), where, page_size, after, request.include_text
         )
         return logsink_pb2.ListRecordsResponse(
             records=page,
