@@ -176,7 +176,8 @@ def raw_insert(database_url: str, total: int, batch_size: int) -> float:
         conn = sqlite3.connect(path)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
-        sql = f"INSERT INTO {records.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        placeholders = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO {records.name} ({', '.join(columns)}) VALUES ({placeholders})"
         started = time.perf_counter()
         for n in range(batches):
             rows = [(*row[:1], f"{n}-{i}", *row[2:]) for i, row in enumerate(rows_per_batch[0])]
@@ -198,7 +199,7 @@ def raw_insert(database_url: str, total: int, batch_size: int) -> float:
         return time.perf_counter() - started
 
 
-async def run(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp, backends(args) as (database_url, raw_url, s3):
         port = free_port()
         env = {
@@ -229,11 +230,11 @@ async def run(args: argparse.Namespace) -> None:
         )
         try:
             address = f"127.0.0.1:{port}"
-            await wait_serving(address)
+            asyncio.run(wait_serving(address))
             idle_rss = peak_rss_mb(server.pid)
             cpu_before = cpu_seconds(server.pid)
             client_before = time.process_time()
-            elapsed, stored = await stream_all(address, args.records, args.batch_size)
+            elapsed, stored = asyncio.run(stream_all(address, args.records, args.batch_size))
             server_cpu = cpu_seconds(server.pid) - cpu_before
             client_cpu = time.process_time() - client_before
             peak = peak_rss_mb(server.pid)
@@ -287,7 +288,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--s3", action="store_true")
     parser.add_argument("--text-mode", default="full", choices=["full", "redacted", "none"])
-    asyncio.run(run(parser.parse_args()))
+    run(parser.parse_args())
 
 
 if __name__ == "__main__":
