@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -244,4 +246,37 @@ def test_large_records_are_split_into_batches_under_the_byte_limit(
         shipper.enqueue(r)
     assert shipper.flush(10)
     assert len(sink.records) == 10
+    shipper.close(5)
+
+
+def test_forked_child_ships_its_own_records_and_the_parent_keeps_shipping(
+    peer: tuple[PeerServer, PeerLogSink], tmp_path: Path
+) -> None:
+    server, sink = peer
+    shipper = make_shipper(server.port, tmp_path / "spool")
+    shipper.enqueue(record(0))
+    assert shipper.flush(10)
+    child_records = [record(100 + i) for i in range(10)]
+    pid = os.fork()
+    if pid == 0:
+        # The child must never return into pytest: exit with the outcome as the code.
+        try:
+            for r in child_records:
+                shipper.enqueue(r)
+            os._exit(0 if shipper.flush(10) else 3)
+        except BaseException:
+            os._exit(4)
+    deadline = time.monotonic() + 30
+    while (waited := os.waitpid(pid, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail("forked child hung")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(waited[1]) == 0
+    assert {r.request_id for r in child_records} <= set(sink.records)
+    parent_record = record(200)
+    shipper.enqueue(parent_record)
+    assert shipper.flush(10)
+    assert parent_record.request_id in sink.records
+    assert len(sink.records) == 12
     shipper.close(5)
