@@ -376,3 +376,16 @@ async def test_async_client_non_streaming_and_streaming(suite: Suite) -> None:
         common_pb2.CALL_STATUS_SUCCESS,
         common_pb2.CALL_STATUS_FILTERED,
     ]
+
+
+def test_template_missing_a_variable_is_a_clear_error_before_the_llm(suite: Suite) -> None:
+    before = suite.llm.llm.requests
+    with pytest.raises(ValueError, match="question"):
+        suite.client.chat.completions.create(
+            model="fake-1",
+            messages=user("x"),
+            llmops_experiment="exp-1",
+            llmops_user_id="user-7",
+            llmops_variables={"other": "value"},
+        )
+    assert suite.llm.llm.requests == before

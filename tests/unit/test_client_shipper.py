@@ -280,3 +280,18 @@ def test_forked_child_ships_its_own_records_and_the_parent_keeps_shipping(
     assert parent_record.request_id in sink.records
     assert len(sink.records) == 12
     shipper.close(5)
+
+
+def test_unwritable_spool_counts_drops_instead_of_losing_records_silently(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spool = tmp_path / "spool"
+    shipper = make_shipper(free_port(), spool)
+    spool.rmdir()
+    spool.write_text("a file where the spool directory was")
+    with caplog.at_level(logging.ERROR, logger="llmops"):
+        for i in range(5):
+            shipper.enqueue(record(i))
+        assert wait_for(lambda: shipper.dropped == 5)
+    assert any("not writable" in m for m in caplog.messages)
+    shipper.close(0.2)

@@ -307,7 +307,14 @@ class _Call:
             self.record.prompt_template = assignment.prompt_template
         variables = self.options["llmops_variables"]
         if assignment.template_text and variables is not None:
-            self._set_last_user(assignment.template_text.format_map(variables))
+            try:
+                rendered = assignment.template_text.format_map(variables)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(
+                    f"template of variant {assignment.variant!r} cannot be rendered with "
+                    f"llmops_variables: {exc!r}"
+                ) from exc
+            self._set_last_user(rendered)
 
     def _set_last_user(self, text: str) -> None:
         for i in range(len(self.messages) - 1, -1, -1):

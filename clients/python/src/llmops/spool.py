@@ -10,13 +10,17 @@ that looks complete.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import logging
 import os
 import threading
 import time
 from pathlib import Path
 
 from llmops.v1 import common_pb2, logsink_pb2
+
+logger = logging.getLogger(__name__)
 
 _SUFFIX = ".batch"
 _TMP_SUFFIX = ".tmp"
@@ -48,12 +52,19 @@ class Spool:
             # pid and a counter keep names unique across processes sharing the directory.
             name = f"{time.time_ns():020d}-{os.getpid()}-{next(self._counter):06d}"
             tmp = self.directory / (name + _TMP_SUFFIX)
-            with open(tmp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            tmp.rename(self.directory / (name + _SUFFIX))
-            _fsync_dir(self.directory)
+            try:
+                with open(tmp, "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+                tmp.rename(self.directory / (name + _SUFFIX))
+                _fsync_dir(self.directory)
+            except OSError as exc:
+                # A full or read-only disk is a full spool: the caller counts the drop.
+                logger.error("llmops spool %s not writable: %s", self.directory, exc)
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                return False
             self._bytes += len(data)
         return True
 
