@@ -23,7 +23,7 @@ def build_redactor(settings: LogSinkSettings) -> Redactor:
     from services.guardrail.engine import DEFAULT_MAX_TEXT_LENGTH, GuardrailEngine
     from services.guardrail.policy import PolicySet, load_policies
 
-    loaded = load_policies(settings.redaction_policy_file, DEFAULT_MAX_TEXT_LENGTH)
+    loaded = load_policies(settings.guardrail_policy_file, DEFAULT_MAX_TEXT_LENGTH)
     name = settings.redaction_policy or loaded.default
     if name not in loaded.policies:
         raise SettingsError(

@@ -29,15 +29,16 @@ class LogSinkSettings(CommonSettings):
         "applied before storing) or none",
         env="LLMOPS_LOGSINK_TEXT_MODE",
     )
-    redaction_policy_file: Path | None = setting(
+    guardrail_policy_file: Path | None = setting(
         None,
-        "Guardrail policy file used for redaction on ingest; unset means the policy "
-        "Guardrail ships by default",
-        env="LLMOPS_LOGSINK_REDACTION_POLICY_FILE",
+        "Guardrail policy file (YAML/JSON); unset uses the shipped default policies. The "
+        "same variable GuardrailService reads, so LogSink redacts with the same policies",
+        env="LLMOPS_GUARDRAIL_POLICY_FILE",
     )
     redaction_policy: str = setting(
         "",
-        "Name of the policy in that file whose redaction is applied; empty for its default",
+        "Name of the Guardrail policy whose PII and secrets redaction LogSink applies before "
+        "storing texts; empty for the file's default policy",
         env="LLMOPS_LOGSINK_REDACTION_POLICY",
     )
     pseudonym_secret: str = setting(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import grpc
@@ -240,3 +241,87 @@ async def test_text_mode_none_keeps_no_text(database_url: str, tmp_path: Path) -
         )
         assert (got.record.prompt_text, got.record.response_text) == ("", "")
         assert sink.objects.list() == []
+
+
+SECRET = "0123456789abcdef0123456789abcdef"
+
+
+async def test_redacted_mode_masks_pii_before_anything_is_stored(
+    database_url: str, tmp_path: Path
+) -> None:
+    from services.logsink.settings import TextMode
+
+    settings = make_settings(
+        database_url, "local", tmp_path, None, text_mode=TextMode.REDACTED, pseudonym_secret=SECRET
+    )
+    async with logsink(settings) as sink:
+        leaky = record(
+            "pii",
+            prompt_text="Mail jane.doe@example.com or call +1 415 555 0100",
+            response_text="I wrote to jane.doe@example.com.",
+        )
+        await sink.stream([batch("b", [leaky, record("clean", response_text="nothing here")])])
+        got = await sink.stub.GetRecord(
+            logsink_pb2.GetRecordRequest(request_id="pii", include_text=True)
+        )
+        assert "jane.doe@example.com" not in got.record.prompt_text + got.record.response_text
+        assert "[EMAIL_REDACTED]" in got.record.prompt_text
+        assert "[PHONE_REDACTED]" in got.record.prompt_text
+        assert got.record.response_text == "I wrote to [EMAIL_REDACTED]."
+        clean = await sink.stub.GetRecord(
+            logsink_pb2.GetRecordRequest(request_id="clean", include_text=True)
+        )
+        assert clean.record.response_text == "nothing here"
+        # Nothing raw in the object store either: inflate every record of every segment.
+        for key in sink.objects.list():
+            payload, inflated = sink.objects.get(key), b""
+            while payload:
+                stream = zlib.decompressobj()
+                inflated += stream.decompress(payload)
+                payload = stream.unused_data
+            assert b"[EMAIL_REDACTED]" in inflated
+            assert b"jane.doe" not in inflated
+
+
+async def test_pseudonyms_match_guardrail_and_differ_across_tenants(
+    database_url: str, tmp_path: Path
+) -> None:
+    from services.guardrail.engine import GuardrailEngine
+    from services.guardrail.pseudonym import parse_secret
+    from services.logsink.settings import TextMode
+
+    policy_file = tmp_path / "policies.yaml"
+    policy_file.write_text(
+        "default_policy: pseudo\n"
+        "policies:\n"
+        "  pseudo:\n"
+        '    version: "1"\n'
+        "    input:\n"
+        "      - {detector: pii, action: redact, redaction_style: pseudonym}\n"
+        "    output:\n"
+        "      - {detector: pii, action: redact, redaction_style: pseudonym}\n"
+    )
+    settings = make_settings(
+        database_url,
+        "local",
+        tmp_path,
+        None,
+        text_mode=TextMode.REDACTED,
+        pseudonym_secret=SECRET,
+        guardrail_policy_file=policy_file,
+    )
+    text = "contact jane.doe@example.com"
+    async with logsink(settings) as sink:
+        for tenant in ("acme", "globex"):
+            await sink.stream([batch("b", [record("p", prompt_text=text)])], tenant=tenant)
+        stored = {}
+        for tenant in ("acme", "globex"):
+            got = await sink.stub.GetRecord(
+                logsink_pb2.GetRecordRequest(request_id="p", include_text=True),
+                metadata=(("x-llmops-tenant", tenant),),
+            )
+            stored[tenant] = got.record.prompt_text
+    guardrail = GuardrailEngine.from_policy_file(policy_file, pseudonym_secret=parse_secret(SECRET))
+    assert stored["acme"] == guardrail.redact(text, tenant="acme")
+    assert stored["acme"].startswith("contact <EMAIL_")
+    assert stored["acme"] != stored["globex"]
