@@ -13,7 +13,6 @@ needs no lock and ``CheckBudget`` never waits on I/O.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,11 +149,17 @@ class BudgetStatus:
     reset_time: datetime | None
 
 
-def assess(budget: Budget, spent: int, start: datetime, reset: datetime | None) -> BudgetStatus:
-    """Decision for ``spent`` micro-USD: DENY at or above the limit, WARN past a threshold."""
-    percent = spent * 100 / budget.limit_micros
-    crossed = max((t for t in budget.thresholds_percent if percent >= t), default=0.0)
-    if spent >= budget.limit_micros:
+def assess(
+    budget: Budget, spent: int, start: datetime, reset: datetime | None, expected: int = 0
+) -> BudgetStatus:
+    """Decision for ``spent`` plus the ``expected`` cost of the call about to be made:
+    DENY at or above the limit, WARN past a threshold. The expected cost counts
+    towards the decision and the threshold crossed, not towards reported spend.
+    """
+    projected = spent + expected
+    projected_percent = projected * 100 / budget.limit_micros
+    crossed = max((t for t in budget.thresholds_percent if projected_percent >= t), default=0.0)
+    if projected >= budget.limit_micros:
         decision = Decision.DENY
     elif crossed:
         decision = Decision.WARN
@@ -164,7 +169,7 @@ def assess(budget: Budget, spent: int, start: datetime, reset: datetime | None) 
         budget=budget,
         spent_micros=spent,
         remaining_micros=max(budget.limit_micros - spent, 0),
-        percent_used=percent,
+        percent_used=spent * 100 / budget.limit_micros,
         threshold_crossed=crossed,
         decision=decision,
         window_start=start,
@@ -186,9 +191,31 @@ class SpendPoint:
 class _State:
     budget: Budget
     buckets: dict[int, int] = field(default_factory=dict)
+    # Window total as of the window start it was computed for: a check only sums
+    # the buckets again when the window has moved (at most every 15 minutes).
+    _start: int | None = None
+    _total: int = 0
+    # Window bounds stay the same until the next bucket (rolling) or the reset
+    # (calendar), so they are computed once per period, not once per check.
+    _bounds: tuple[datetime, datetime | None] | None = None
+    _bounds_from: float = 0.0
+    _bounds_until: float = 0.0
+
+    def bounds(self, now: datetime) -> tuple[datetime, datetime | None]:
+        moment = now.timestamp()
+        if self._bounds is None or moment >= self._bounds_until or moment < self._bounds_from:
+            self._bounds = self.budget.window.bounds(now)
+            reset = self._bounds[1]
+            self._bounds_from = moment
+            self._bounds_until = (
+                reset.timestamp() if reset else (moment // BUCKET_SECONDS + 1) * BUCKET_SECONDS
+            )
+        return self._bounds
 
     def add(self, bucket: int, micros: int) -> None:
         self.buckets[bucket] = self.buckets.get(bucket, 0) + micros
+        if self._start is not None and bucket >= self._start:
+            self._total += micros
 
     def peek_since(self, start: int) -> int:
         """Spend since ``start`` without touching the buckets.
@@ -199,12 +226,15 @@ class _State:
         return sum(micros for bucket, micros in list(self.buckets.items()) if bucket >= start)
 
     def spent_since(self, start: int) -> int:
+        if start == self._start:
+            return self._total
         # Buckets before the window are dropped here, so memory stays bounded by
         # the window length even for a budget that is never rebuilt.
         stale = [bucket for bucket in self.buckets if bucket < start]
         for bucket in stale:
             del self.buckets[bucket]
-        return sum(self.buckets.values())
+        self._start, self._total = start, sum(self.buckets.values())
+        return self._total
 
 
 class BudgetTracker:
@@ -276,14 +306,9 @@ class BudgetTracker:
 
     @staticmethod
     def _status(state: _State, now: datetime, expected: int) -> BudgetStatus:
-        start, reset = state.budget.window.bounds(now)
+        start, reset = state.bounds(now)
         spent = state.spent_since(int(start.timestamp()))
-        # The expected cost counts towards the decision, not towards reported spend.
-        decided = assess(state.budget, spent + expected, start, reset)
-        reported = assess(state.budget, spent, start, reset)
-        return dataclasses.replace(
-            reported, threshold_crossed=decided.threshold_crossed, decision=decided.decision
-        )
+        return assess(state.budget, spent, start, reset, expected)
 
 
 def earliest_window_start(budgets: Iterable[Budget], now: datetime) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
@@ -99,9 +100,8 @@ def micros_of(value: common_pb2.Money, field: str) -> int:
 
 
 def timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment.astimezone(UTC))
-    return stamp
+    """Whole-second timestamps (window bounds and buckets never carry fractions)."""
+    return Timestamp(seconds=int(moment.timestamp()))
 
 
 def moment_of(message: Any, name: str, field: str) -> datetime | None:
@@ -160,7 +160,9 @@ def price_entry(price: Price) -> cost_pb2.PriceEntry:
     return cost_pb2.PriceEntry(tiers=tiers, **fields)
 
 
+@functools.lru_cache(maxsize=4096)
 def budget_proto(budget: Budget) -> cost_pb2.Budget:
+    """Budgets are immutable, so each one's message is built once (CheckBudget is hot)."""
     return cost_pb2.Budget(
         id=budget.id,
         name=budget.name,
