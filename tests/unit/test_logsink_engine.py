@@ -157,3 +157,27 @@ def test_backoff_grows_and_is_capped() -> None:
     assert 0.25 <= backoff_seconds(0, 300) <= 0.5
     assert 4 <= backoff_seconds(4, 300) <= 8
     assert all(backoff_seconds(n, 10) <= 10 for n in range(100))
+
+
+def test_batch_histogram_exposes_what_prometheus_histogram_would() -> None:
+    from prometheus_client import CollectorRegistry, Histogram, generate_latest
+
+    from services.logsink.metrics import BatchHistogram
+
+    buckets = (0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60)
+    values = [0.1, 0.25, 0.2500001, 0.0, 59.9, 60.0, 61.0, 3.0, 3.0, 0.05]
+    reference, batched = CollectorRegistry(), CollectorRegistry()
+    plain = Histogram("h_seconds", "doc", ["model"], buckets=buckets, registry=reference)
+    for value in values:
+        plain.labels("m").observe(value)
+    ours = BatchHistogram("h_seconds", "doc", ["model"], buckets, registry=batched)
+    ours.observe_many(("m",), values[:4])
+    ours.observe_many(("m",), values[4:])
+
+    def samples(registry: CollectorRegistry) -> list[str]:
+        lines = generate_latest(registry).decode().splitlines()
+        return sorted(
+            line for line in lines if line.startswith("h_seconds") and "created" not in line
+        )
+
+    assert samples(batched) == samples(reference)
