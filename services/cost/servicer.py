@@ -11,6 +11,7 @@ from typing import Any, TypeAlias
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from llmops.v1 import common_pb2, cost_pb2, cost_pb2_grpc
+from prometheus_client import Counter
 
 from services.common.db import create_engine
 from services.common.errors import InvalidArgument
@@ -24,6 +25,11 @@ from services.cost.store import CostStore
 from services.cost.tokens import ChatMessage, TokenCounter
 
 Context: TypeAlias = grpc.aio.ServicerContext
+BILLED_IGNORED = Counter(
+    "llmops_cost_billed_ignored_total",
+    "Billed amounts on records not applied (the estimate is used), by reason",
+    ["reason"],
+)
 USD = "USD"
 # Texts shorter than this are counted on the event loop: a thread hop would cost
 # more than the encoding itself.
@@ -216,7 +222,14 @@ def budget_of(message: cost_pb2.Budget) -> Budget:
 
 def spend_record(record: common_pb2.CallRecord, index: int) -> SpendRecord:
     where = f"records[{index}]"
-    billed = micros_of(record.billed_cost, f"{where}.billed_cost")
+    billed: int | None = None
+    if record.HasField("billed_cost"):
+        if record.billed_cost.currency_code in ("", USD):
+            billed = record.billed_cost.amount_micros
+        else:
+            # LogSink accepts any currency and forwards whole batches; refusing the
+            # batch would lose every record in it. The estimate stands instead.
+            BILLED_IGNORED.labels("currency").inc()
     return SpendRecord(
         request_id=record.request_id,
         timestamp=moment_of(record, "timestamp", f"{where}.timestamp"),
@@ -230,7 +243,7 @@ def spend_record(record: common_pb2.CallRecord, index: int) -> SpendRecord:
         variant=record.variant,
         tag=record.tag,
         batch=record.batch,
-        billed_micros=billed if record.HasField("billed_cost") else None,
+        billed_micros=billed,
     )
 
 

@@ -419,6 +419,20 @@ async def test_billed_amounts_win_over_estimates(stub: cost_pb2_grpc.CostService
     assert row.estimated_cost.amount_micros == 7_500
 
 
+async def test_non_usd_billed_cost_keeps_the_estimate(
+    sqlite_stub: cost_pb2_grpc.CostServiceStub,
+) -> None:
+    euro = common_pb2.Money(currency_code="EUR", amount_micros=1)
+    response = await sqlite_stub.RecordSpend(
+        cost_pb2.RecordSpendRequest(records=[record("eur", billed_cost=euro), record("ok")]),
+        timeout=10,
+    )
+    assert response.recorded == 2
+    (row,) = (await sqlite_stub.QuerySpend(cost_pb2.QuerySpendRequest(), timeout=10)).rows
+    assert row.cost.amount_micros == 2 * 7_500
+    assert row.estimated_cost.amount_micros == 2 * 7_500
+
+
 # ------------------------------------------------------------------ budgets
 
 
@@ -609,13 +623,6 @@ async def test_reconciliation_report_over_rpc(stub: cost_pb2_grpc.CostServiceStu
             "RecordSpend",
             cost_pb2.RecordSpendRequest(records=[record("x", status=0)]),
             "records[0].status",
-        ),
-        (
-            "RecordSpend",
-            cost_pb2.RecordSpendRequest(
-                records=[record("x", billed_cost=common_pb2.Money(currency_code="EUR"))]
-            ),
-            "records[0].billed_cost.currency_code",
         ),
         ("QuerySpend", cost_pb2.QuerySpendRequest(group_by=[42]), "group_by[0]"),
         ("ListPrices", cost_pb2.ListPricesRequest(page_token="!!"), "page_token"),
