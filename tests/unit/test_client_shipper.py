@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -295,3 +296,22 @@ def test_unwritable_spool_counts_drops_instead_of_losing_records_silently(
         assert wait_for(lambda: shipper.dropped == 5)
     assert any("not writable" in m for m in caplog.messages)
     shipper.close(0.2)
+
+
+def test_many_app_threads_with_a_small_queue_lose_nothing(
+    peer: tuple[PeerServer, PeerLogSink], tmp_path: Path
+) -> None:
+    server, sink = peer
+    shipper = make_shipper(server.port, tmp_path / "spool", max_queue=64, batch_size=32)
+    per_thread = [[record(t * 1000 + i) for i in range(400)] for t in range(8)]
+    threads = [
+        threading.Thread(target=lambda rs=rs: [shipper.enqueue(r) for r in rs]) for rs in per_thread
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert shipper.flush(30)
+    assert set(sink.records) == {r.request_id for rs in per_thread for r in rs}
+    assert shipper.dropped == 0
+    shipper.close(5)

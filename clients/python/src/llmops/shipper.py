@@ -383,8 +383,8 @@ class Shipper:
 
     def _ship_queue(self, final: bool) -> None:
         # Partial batches go out on every wake-up: the interval bounds a record's delay.
-        while self._queue:
-            self._send(self._take_batch(), None)
+        while batch := self._take_batch():
+            self._send(batch, None)
             if not final and len(self._queue) < self._batch_size:
                 break
         self._await_all()
@@ -392,18 +392,24 @@ class Shipper:
     def _take_batch(self) -> list[common_pb2.CallRecord]:
         records: list[common_pb2.CallRecord] = []
         size = 0
-        while self._queue and len(records) < self._batch_size:
-            record = self._queue[0]
+        while len(records) < self._batch_size:
+            # popleft, not peek-then-pop: an overflowing app thread may empty the queue
+            # between the two.
+            try:
+                record = self._queue.popleft()
+            except IndexError:
+                break
             record_size = record.ByteSize()
             if records and size + record_size > self._max_batch_bytes:
+                self._queue.appendleft(record)
                 break
-            records.append(self._queue.popleft())
+            records.append(record)
             size += record_size
         return records
 
     def _spool_queue(self) -> None:
-        while self._queue:
-            self._park(self._take_batch())
+        while batch := self._take_batch():
+            self._park(batch)
 
     def _send(self, records: list[common_pb2.CallRecord], spool_path: Path | None) -> None:
         batch = _Batch(f"{os.getpid()}-{next(self._batch_ids)}", records, spool_path)
