@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.common.settings import CommonSettings, grpc_port, metrics_port, setting
+from services.common.settings import (
+    CommonSettings,
+    SettingsError,
+    env_name,
+    grpc_port,
+    metrics_port,
+    setting,
+)
 
 
 class TextMode(enum.Enum):
@@ -108,3 +116,25 @@ class LogSinkSettings(CommonSettings):
         'LLM metrics keep per process; further values are counted under "other"',
         env="LLMOPS_LOGSINK_METRICS_MAX_LABEL_VALUES",
     )
+
+    def __post_init__(self) -> None:
+        ranges = {
+            "drift_sample_rate": (0.0, 1.0),
+            "max_text_bytes": (1, None),
+            "max_future_seconds": (0.0, None),
+            "retention_days": (0, None),
+            "retention_interval_seconds": (0.001, None),
+            "forward_interval_seconds": (0.001, None),
+            "forward_timeout_seconds": (0.001, None),
+            "forward_max_backoff_seconds": (0.001, None),
+            "metrics_max_label_values": (1, None),
+        }
+        for name, (low, high) in ranges.items():
+            value = getattr(self, name)
+            if value < low or (high is not None and value > high):
+                bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+                field = next(f for f in dataclasses.fields(self) if f.name == name)
+                raise SettingsError(
+                    f"Invalid value for environment variable {env_name(field)}: "
+                    f"{value} is not {bound}"
+                )

@@ -181,3 +181,20 @@ def test_batch_histogram_exposes_what_prometheus_histogram_would() -> None:
         )
 
     assert samples(batched) == samples(reference)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("LLMOPS_LOGSINK_DRIFT_SAMPLE_RATE", "1.5"),
+        ("LLMOPS_LOGSINK_RETENTION_DAYS", "-1"),
+        ("LLMOPS_LOGSINK_MAX_TEXT_BYTES", "0"),
+        ("LLMOPS_LOGSINK_TEXT_MODE", "everything"),
+    ],
+)
+def test_out_of_range_settings_fail_naming_the_variable(variable: str, value: str) -> None:
+    from services.common.settings import SettingsError, load_settings
+    from services.logsink.settings import LogSinkSettings
+
+    with pytest.raises(SettingsError, match=variable):
+        load_settings(LogSinkSettings, {variable: value})
