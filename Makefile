@@ -8,7 +8,7 @@ PROTOS := $(wildcard protos/llmops/v1/*.proto)
 GEN_OUT := clients/python/src
 PROTOC = $(BIN)/python -m grpc_tools.protoc -I protos
 
-.PHONY: venv gen gen-check lint run test tools
+.PHONY: venv gen gen-check lint run test tools node-deps
 
 venv: $(STAMP)
 
@@ -45,6 +45,13 @@ run: $(STAMP)
 tools:
 	bash scripts/install-tools.sh
 
-test: $(STAMP) tools
+# The Node client's dependencies, exactly as locked (tests/e2e/test_node_client.py runs them).
+NODE_DIR := clients/node
+node-deps: $(NODE_DIR)/node_modules/.package-lock.json
+
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+
+test: $(STAMP) tools node-deps
 	$(MAKE) gen-check
 	$(BIN)/pytest tests -q
