@@ -28,7 +28,7 @@ from prometheus_client import Gauge
 
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.cost import budgets as budgeting
-from services.cost.budgets import Budget, BudgetStatus, BudgetTracker, Decision
+from services.cost.budgets import Budget, BudgetStatus, BudgetTracker, Decision, SpendPoint
 from services.cost.prices import (
     Cost,
     Price,
@@ -175,14 +175,18 @@ class CostEngine:
                 self._applied_during_refresh = []
         self._export_gauges()
 
-    def _load_state(self) -> tuple[dict[str, list[Price]], list[Budget], list[Any]]:
+    def _load_state(self) -> tuple[dict[str, list[Price]], list[Budget], list[SpendPoint]]:
         overrides = {
             tenant: [price_from_fields(fields) for fields in entries]
             for tenant, entries in self._store.price_overrides().items()
         }
         budgets = self._store.all_budgets()
         since = budgeting.earliest_window_start(budgets, self._clock())
-        points = self._store.spend_points(since) if budgets else []
+        points = self._store.spend_points(
+            since,
+            sorted({budget.tenant for budget in budgets}),
+            [budget.dimension for budget in budgets if budget.dimension],
+        )
         return overrides, budgets, points
 
     def _apply(self, tenant: str, dimensions: dict[str, str], at: datetime, micros: int) -> None:
@@ -394,7 +398,8 @@ class CostEngine:
         async with self._state_lock:
             await asyncio.to_thread(self._store.create_budget, budget)
             since = budget.window.bounds(self._clock())[0]
-            points = await asyncio.to_thread(self._store.spend_points, since)
+            dimensions = [budget.dimension] if budget.dimension else []
+            points = await asyncio.to_thread(self._store.spend_points, since, [tenant], dimensions)
             self._tracker.add_budget(budget, points)
         self._export_gauges()
         return self._status(tenant, budget.id)

@@ -445,14 +445,23 @@ class CostStore:
             conditions.append(ledger.c.timestamp_us < epoch_us(end))
         return conditions
 
-    def spend_points(self, since: datetime) -> list[SpendPoint]:
-        """Every tenant's spend since ``since`` in budget buckets, by all dimensions."""
+    def spend_points(
+        self, since: datetime, tenants: Sequence[str], dimensions: Sequence[str]
+    ) -> list[SpendPoint]:
+        """Spend of ``tenants`` since ``since`` in budget buckets.
+
+        Grouped only by the ``dimensions`` some budget uses: a ledger with many users
+        but only tenant-wide and per-model budgets aggregates to a few rows per bucket.
+        """
+        if not tenants:
+            return []
         bucket = ledger.c.timestamp_us // (BUCKET_SECONDS * US_PER_SECOND) * BUCKET_SECONDS
-        dims = list(DIMENSION_COLUMNS.values())
+        names = sorted(set(dimensions))
+        columns = [DIMENSION_COLUMNS[name] for name in names]
         query = (
-            sa.select(ledger.c.tenant, bucket.label("bucket"), *dims, sa.func.sum(_EFFECTIVE))
-            .where(ledger.c.timestamp_us >= epoch_us(since))
-            .group_by(ledger.c.tenant, bucket, *dims)
+            sa.select(ledger.c.tenant, bucket.label("bucket"), *columns, sa.func.sum(_EFFECTIVE))
+            .where(ledger.c.tenant.in_(tenants), ledger.c.timestamp_us >= epoch_us(since))
+            .group_by(ledger.c.tenant, bucket, *columns)
         )
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
@@ -460,7 +469,7 @@ class CostStore:
             SpendPoint(
                 tenant=row[0],
                 bucket=int(row[1]),
-                dimensions=dict(zip(DIMENSION_COLUMNS, row[2:-1], strict=True)),
+                dimensions=dict(zip(names, row[2:-1], strict=True)),
                 micros=int(row[-1] or 0),
             )
             for row in rows
