@@ -56,7 +56,8 @@ _OVERRIDE_VERBS = _any(
     "ignore", "disregard", "forget", "override", "bypass", "skip", "abandon", "dismiss",
     "discard", "neglect", "overrule", "nullify", "cancel", "erase", "delete", "scrap",
     "do not follow", 'don^t follow', "dont follow", "stop following", "set aside",
-    "pay no attention to", "throw out", "ignoring", "disregarding", "forgetting",
+    "pay no attention to", "throw out", "ignoring", "disregarding", "forgetting", "ignores",
+    "disregards", "overrides", "overriding", "bypasses", "bypassing", "supersedes",
 )  # fmt: skip
 _QUALIFIERS = _any(
     "all", "any", "every", "your", "previous", "prior", "above", "earlier", "preceding",
@@ -67,7 +68,7 @@ _QUALIFIERS = _any(
 _FILLERS = _any("the", "these", "those", "of", "such", "and", "that", "this")
 _INSTRUCTIONS = _any(
     "instructions", "instruction", "directives", "directive", "prompts", "prompt", "rules",
-    "guidelines", "guidance", "commands", "orders", "constraints", "restrictions",
+    "rule", "guidelines", "guideline", "guidance", "directions", "restriction", "constraint", "commands", "orders", "constraints", "restrictions",
     "guardrails", "programming", "training", "policies", "policy", "limitations", "filters",
     "safeguards", "system message", "context", "conditioning", "protocols", "principles",
     "ethics", "boundaries", "settings", "configuration",
@@ -84,7 +85,7 @@ _UNRESTRICTED = _any(
     "no-limits", "no limits", "unhinged", "dark", "opposite", "shadow", "malicious",
 )  # fmt: skip
 _AI_NOUNS = _any(
-    "ai", "assistant", "model", "chatbot", "bot", "llm", "gpt", "chatgpt", "version", "mode",
+    "ai", "assistant", "model", "chatbot", "bot", "llm", "gpt", "chatgpt", "version",
     "persona", "character", "system", "twin", "self", "side", "counterpart", "alter ego",
     "entity", "intelligence", "language model", "agent", "claude", "gemini", "copilot",
 )  # fmt: skip
@@ -230,7 +231,7 @@ RULES: tuple[Rule, ...] = (
         "JAILBREAK_PERSONA",
         STRONG,
         rf"\b{_any('pretend', 'imagine', 'suppose', 'assume', 'act as if', 'act like', 'hypothetically', 'let’s say', 'let^s say', 'lets say', 'in this story', 'in this world', 'you are', 'you’re', 'you^re', 'youre', 'you will', 'you', 'your')}"
-        rf"{_S}(?:{_W}{_S}){{0,5}}{_any('have no', 'have zero', 'don’t have', 'don^t have', 'dont have', 'do not have', 'without', 'are free of', 'are free from', 'are not bound by', 'aren’t bound by', 'aren^t bound by', 'no longer have', 'are freed from', 'are exempt from', 'ignore', 'lack', 'are beyond', 'are above', 'have broken free of', 'have escaped', 'not subject to', 'are not restricted by', 'are not limited by')}"
+        rf"{_S}(?:{_W}{_S}){{0,5}}{_any('have no', 'have zero', 'has no', 'has zero', 'don’t have', 'don^t have', 'dont have', 'do not have', 'does not have', 'doesn^t have', 'without', 'are free of', 'are free from', 'are not bound by', 'aren’t bound by', 'aren^t bound by', 'no longer have', 'are freed from', 'are exempt from', 'ignore', 'lack', 'are beyond', 'are above', 'have broken free of', 'have escaped', 'not subject to', 'are not restricted by', 'are not limited by')}"
         rf"{_S}(?:{_W}{_S}){{0,3}}{_RESTRICTIONS}\b",
     ),
     Rule(
@@ -254,7 +255,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "JAILBREAK_PERSONA",
-        MEDIUM,
+        WEAK,
         rf"\b{_any('stay in character', 'stay in role', 'remain in character', 'never break character', 'don^t break character', 'do not break character', 'dont break character', 'break character', 'stay as', 'stay in your role')}\b",
     ),
     Rule(
@@ -266,7 +267,12 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "JAILBREAK_PERSONA",
         MEDIUM,
-        rf"\b{_any('always intelligent and machiavellian', 'strives to avoid norms', 'evil confidant', 'opposite mode', 'anti-dan', 'chaos mode', 'villain mode', 'no filter mode', 'unfiltered mode', 'two responses', 'two different responses', 'two separate responses', 'dual responses', 'answer twice', 'respond twice', 'both responses')}\b",
+        rf"\b{_any('always intelligent and machiavellian', 'strives to avoid norms', 'evil confidant', 'opposite mode', 'anti-dan', 'chaos mode', 'villain mode', 'no filter mode', 'unfiltered mode')}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        WEAK,
+        rf"\b{_any('two responses', 'two different responses', 'two separate responses', 'dual responses', 'answer twice', 'respond twice', 'both responses')}\b",
     ),
     Rule(
         "JAILBREAK_PERSONA",
@@ -287,7 +293,8 @@ RULES: tuple[Rule, ...] = (
         "DEVELOPER_MODE",
         STRONG,
         rf"\b(?:{_any('developer', 'dev', 'debug', 'god', 'admin', 'root', 'sudo', 'maintenance', 'unrestricted', 'unsafe', 'diagnostic', 'override', 'superuser', 'jailbreak', 'uncensored', 'unfiltered')}{_S}mode{_S}"
-        rf"(?:is{_S}(?:now{_S})?)?{_any('enabled', 'activated', 'on', 'engaged', 'unlocked', 'initiated', 'active')}\b"
+        # "on" only as a status ("... mode on."), not the preposition ("mode on my phone").
+        rf"(?:is{_S}(?:now{_S})?)?(?:{_any('enabled', 'activated', 'engaged', 'unlocked', 'initiated', 'active')}\b|on\s*(?:[.!:;,)\]]|$))"
         rf"|{_any('you are', 'you’re', 'you^re', 'youre', 'you are now', 'now you are', 'you will be', 'you’ll be', 'you^ll be')}{_S}(?:now{_S})?(?:operating{_S}|running{_S})?in{_S}(?:the{_S})?"
         rf"{_any('developer', 'dev', 'debug', 'god', 'admin', 'root', 'sudo', 'maintenance', 'unrestricted', 'unsafe', 'diagnostic', 'test', 'override', 'superuser', 'uncensored', 'unfiltered')}{_S}mode\b)",
     ),
@@ -301,8 +308,8 @@ RULES: tuple[Rule, ...] = (
         "DEVELOPER_MODE",
         MEDIUM,
         rf"\b(?:{_any('admin', 'administrator', 'root', 'sudo', 'developer', 'system', 'master', 'security', 'emergency', 'override', 'maintenance')}{_S}"
-        rf"{_any('override', 'access granted', 'privileges granted', 'authorization code', 'override code', 'command', 'unlock code', 'password accepted', 'clearance')}"
-        rf"|{_any('i am', 'i’m', 'i^m', 'im', 'this is', 'message from', 'speaking as', 'as')}{_S}(?:{_any('your', 'the')}{_S})(?:{_W}{_S}){{0,1}}"
+        rf"{_any('override', 'access granted', 'privileges granted', 'authorization code', 'override code', 'unlock code', 'password accepted', 'clearance')}"
+        rf"|{_any('i am', 'i’m', 'i^m', 'im', 'this is', 'message from', 'speaking as', 'as')}{_S}(?:your{_S})(?:{_W}{_S}){{0,1}}"
         rf"{_any('developer', 'developers', 'creator', 'creators', 'administrator', 'admin', 'owner', 'programmer', 'operator', 'system administrator', 'sysadmin', 'maker', 'trainer', 'openai team', 'anthropic team', 'dev team', 'engineering team', 'safety team')}"
         rf"|{_any('i am', 'i’m', 'i^m', 'im', 'this is')}{_S}(?:{_W}{_S}){{0,1}}{_any('from', 'with', 'at')}{_S}{_any('openai', 'anthropic', 'google deepmind', 'deepmind', 'meta ai', 'microsoft', 'mistral')})\b",
     ),
