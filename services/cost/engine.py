@@ -145,6 +145,10 @@ class CostEngine:
         if self._refresh_task is not None:
             self._refresh_task.cancel()
             await asyncio.gather(self._refresh_task, return_exceptions=True)
+        for labels in self._exported:
+            BUDGET_SPEND.remove(*labels)
+            BUDGET_REMAINING.remove(*labels)
+        self._exported = set()
 
     async def _refresh_forever(self) -> None:
         while True:

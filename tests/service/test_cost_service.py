@@ -500,6 +500,15 @@ async def test_budget_lifecycle_decisions_alerts_and_gauges(
     assert gauge("llmops_budget_spend_usd", "alice-daily") is None
 
 
+async def test_budget_gauges_are_capped(sqlite_settings: CostSettings) -> None:
+    capped = dataclasses.replace(sqlite_settings, budget_metrics_limit=1)
+    async with serving(capped) as stub:
+        for name in ("cap-b", "cap-a"):
+            await stub.CreateBudget(budget(name, 1_000), metadata=ACME, timeout=10)
+        assert gauge("llmops_budget_remaining_usd", "cap-a") == pytest.approx(0.001)
+        assert gauge("llmops_budget_remaining_usd", "cap-b") is None
+
+
 async def test_budget_state_is_rebuilt_from_ledger_after_restart(settings: CostSettings) -> None:
     window = cost_pb2.BudgetWindow(kind=cost_pb2.BUDGET_WINDOW_KIND_ROLLING_HOURS, length=24)
     async with serving(settings) as stub:
