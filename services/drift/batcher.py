@@ -8,8 +8,9 @@ in one dedicated thread, off the event loop. While the encoder works on one batc
 the next one fills up, so under load batches leave full and without waiting;
 under light load a request waits at most ``max_wait`` before its batch starts.
 
-A request larger than ``max_batch`` is cut into chunks so that a 5000-text
-baseline does not hold up small requests for its whole duration.
+A request larger than ``max_batch`` is served a batch at a time, taking turns
+with the other requests, so a 5000-text baseline does not hold up small
+requests for its whole duration.
 """
 
 from __future__ import annotations
@@ -32,11 +33,15 @@ logger = logging.getLogger(__name__)
 EncodeFn = Callable[[list[str]], np.ndarray]
 
 
-@dataclass
-class _Chunk:
+@dataclass(eq=False)
+class _Request:
     texts: list[str]
     future: asyncio.Future[np.ndarray]
     arrived: float = field(default_factory=time.monotonic)
+    taken: int = 0
+    """Texts already handed to a batch."""
+    parts: list[np.ndarray] = field(default_factory=list)
+    encoded: int = 0
 
 
 class MicroBatcher:
@@ -53,7 +58,8 @@ class MicroBatcher:
         self._encode_fn = encode_fn
         self._max_batch = max_batch
         self._max_wait = max_wait
-        self._pending: deque[_Chunk] = deque()
+        self._pending: deque[_Request] = deque()
+        self._in_flight: list[_Request] = []
         self._wakeup = asyncio.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drift-encoder")
         self._closed = False
@@ -67,32 +73,22 @@ class MicroBatcher:
             raise Unavailable("the encoder is shutting down")
         if not texts:
             return self._encode_fn([])
-        loop = asyncio.get_running_loop()
-        chunks = [
-            _Chunk(list(texts[start : start + self._max_batch]), loop.create_future())
-            for start in range(0, len(texts), self._max_batch)
-        ]
-        self._pending.extend(chunks)
+        request = _Request(list(texts), asyncio.get_running_loop().create_future())
+        self._pending.append(request)
         self._wakeup.set()
-        try:
-            parts = await asyncio.gather(*(chunk.future for chunk in chunks))
-        except BaseException:
-            # The caller went away (cancelled RPC): its queued chunks need no work.
-            for chunk in chunks:
-                chunk.future.cancel()
-            raise
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        # If the caller is cancelled, so is the future, and the worker skips the rest.
+        return await request.future
 
     async def close(self) -> None:
-        """Stop the worker; requests still queued fail with UNAVAILABLE."""
+        """Stop the worker; requests not yet answered fail with UNAVAILABLE."""
         self._closed = True
         self._worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._worker
-        while self._pending:
-            chunk = self._pending.popleft()
-            if not chunk.future.done():
-                chunk.future.set_exception(Unavailable("the encoder is shutting down"))
+        for request in [*self._in_flight, *self._pending]:
+            if not request.future.done():
+                request.future.set_exception(Unavailable("the encoder is shutting down"))
+        self._pending.clear()
         self._executor.shutdown(wait=True)
 
     async def _run(self) -> None:
@@ -105,22 +101,33 @@ class MicroBatcher:
                 batch = self._take()
                 if not batch:
                     continue
-                texts = [text for chunk in batch for text in chunk.texts]
+                self._in_flight = [request for request, _, _ in batch]
+                texts = [text for request, start, end in batch for text in request.texts[start:end]]
                 try:
                     vectors = await loop.run_in_executor(self._executor, self._encode_fn, texts)
                 except Exception as exc:
                     logger.exception("encoding a batch of %d texts failed", len(texts))
-                    for chunk in batch:
-                        if not chunk.future.done():
-                            chunk.future.set_exception(exc)
+                    for request, _, _ in batch:
+                        if not request.future.done():
+                            request.future.set_exception(exc)
+                    self._in_flight = []
                     continue
+                # Not in a ``finally``: when close() cancels this task mid-batch, it
+                # still needs the in-flight requests to fail them.
+                self._in_flight = []
                 self.batches += 1
-                start = 0
-                for chunk in batch:
-                    end = start + len(chunk.texts)
-                    if not chunk.future.done():
-                        chunk.future.set_result(vectors[start:end])
-                    start = end
+                offset = 0
+                for request, start, end in batch:
+                    count = end - start
+                    if not request.future.done():
+                        request.parts.append(vectors[offset : offset + count])
+                        request.encoded += count
+                        if request.encoded == len(request.texts):
+                            parts = request.parts
+                            request.future.set_result(
+                                parts[0] if len(parts) == 1 else np.concatenate(parts)
+                            )
+                    offset += count
 
     async def _fill(self, deadline: float) -> None:
         """Wait until a full batch is pending or the oldest request's wait is over."""
@@ -135,20 +142,28 @@ class MicroBatcher:
                 return
 
     def _pending_texts(self) -> int:
-        return sum(len(chunk.texts) for chunk in self._pending if not chunk.future.done())
+        return sum(len(r.texts) - r.taken for r in self._pending if not r.future.done())
 
-    def _take(self) -> list[_Chunk]:
-        """Pop whole chunks, oldest first, while they fit in one batch."""
-        batch: list[_Chunk] = []
-        size = 0
-        while self._pending:
-            chunk = self._pending[0]
-            if chunk.future.done():
+    def _take(self) -> list[tuple[_Request, int, int]]:
+        """Fill one batch round-robin: each request in turn gives what still fits.
+
+        A request with texts left over goes to the back of the queue, so a large
+        request shares the model with small ones instead of holding it.
+        """
+        batch: list[tuple[_Request, int, int]] = []
+        room = self._max_batch
+        while room and self._pending:
+            request = self._pending[0]
+            if request.future.done():
                 self._pending.popleft()
                 continue
-            if batch and size + len(chunk.texts) > self._max_batch:
-                break
-            self._pending.popleft()
-            batch.append(chunk)
-            size += len(chunk.texts)
+            start = request.taken
+            end = min(len(request.texts), start + room)
+            request.taken = end
+            batch.append((request, start, end))
+            room -= end - start
+            if end == len(request.texts):
+                self._pending.popleft()
+            else:
+                self._pending.rotate(-1)
         return batch

@@ -52,7 +52,7 @@ class DriftSettings(CommonSettings):
         "subsampled); bounds the check's time and memory, which grow with its square",
     )
     drift_calibration_rounds: int = setting(
-        200, "Random baseline half-splits used to calibrate the distance threshold"
+        500, "Random baseline half-splits used to calibrate the distance threshold"
     )
     drift_examples: int = setting(3, "Texts nearest each centroid reported as examples")
     drift_max_metric_monitors: int = setting(
