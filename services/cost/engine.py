@@ -417,8 +417,9 @@ class CostEngine:
     async def get_budget(self, tenant: str, budget_id: str) -> BudgetStatus:
         if not budget_id:
             raise InvalidArgument("id", "is required")
-        if self._tracker.status(tenant, budget_id, self._clock()) is None:
-            # Possibly created through another replica since the last refresh.
+        missing = self._tracker.status(tenant, budget_id, self._clock()) is None
+        if missing and await asyncio.to_thread(self._store.budget_exists, tenant, budget_id):
+            # Created through another replica since the last refresh.
             await self.refresh()
         return self._status(tenant, budget_id)
 

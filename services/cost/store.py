@@ -600,6 +600,11 @@ class CostStore:
         if not deleted:
             raise NotFound(f"budget {budget_id!r} not found")
 
+    def budget_exists(self, tenant: str, budget_id: str) -> bool:
+        query = sa.select(budgets.c.id).where(budgets.c.tenant == tenant, budgets.c.id == budget_id)
+        with self._engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
     def all_budgets(self) -> list[Budget]:
         """Every tenant's budgets (loaded at start-up and on refresh)."""
         with self._engine.connect() as connection:

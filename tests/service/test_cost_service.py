@@ -555,6 +555,16 @@ async def test_replicas_converge_through_the_ledger(settings: CostSettings) -> N
         assert response.decision == cost_pb2.BUDGET_DECISION_WARN
 
 
+async def test_budget_created_on_another_replica_is_found(settings: CostSettings) -> None:
+    async with serving(settings) as first, serving(settings) as second:
+        created = await first.CreateBudget(budget("elsewhere", 10_000), metadata=ACME)
+        request = cost_pb2.GetBudgetRequest(id=created.status.budget.id)
+        found = await second.GetBudget(request, metadata=ACME, timeout=10)
+        assert found.status.budget.name == "elsewhere"
+        checked = await second.CheckBudget(cost_pb2.CheckBudgetRequest(), metadata=ACME)
+        assert [s.budget.name for s in checked.budgets] == ["elsewhere"]
+
+
 # ---------------------------------------------------------- reconciliation
 
 
