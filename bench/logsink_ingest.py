@@ -171,6 +171,9 @@ def raw_insert(database_url: str, total: int, batch_size: int) -> float:
         [tuple(to_row(r, "default", now_us)[c] for c in columns) for r in template.records]
     ]
     batches = total // batch_size
+    # Fresh random UUIDs, as the stream sends, so the unique index does the same work;
+    # generated before the clock starts.
+    ids = iter([str(uuid.uuid4()) for _ in range(batches * batch_size)])
     if database_url.startswith("sqlite"):
         path = database_url.removeprefix("sqlite:///")
         conn = sqlite3.connect(path)
@@ -179,8 +182,8 @@ def raw_insert(database_url: str, total: int, batch_size: int) -> float:
         placeholders = ", ".join("?" * len(columns))
         sql = f"INSERT INTO {records.name} ({', '.join(columns)}) VALUES ({placeholders})"
         started = time.perf_counter()
-        for n in range(batches):
-            rows = [(*row[:1], f"{n}-{i}", *row[2:]) for i, row in enumerate(rows_per_batch[0])]
+        for _ in range(batches):
+            rows = [(*row[:1], next(ids), *row[2:]) for row in rows_per_batch[0]]
             conn.executemany(sql, rows)
             conn.commit()
         elapsed = time.perf_counter() - started
@@ -188,13 +191,13 @@ def raw_insert(database_url: str, total: int, batch_size: int) -> float:
         return elapsed
     with psycopg.connect(database_url) as conn:
         started = time.perf_counter()
-        for n in range(batches):
+        for _ in range(batches):
             with (
                 conn.cursor() as cursor,
                 cursor.copy(f"COPY {records.name} ({', '.join(columns)}) FROM STDIN") as copy,
             ):
-                for i, row in enumerate(rows_per_batch[0]):
-                    copy.write_row((*row[:1], f"{n}-{i}", *row[2:]))
+                for row in rows_per_batch[0]:
+                    copy.write_row((*row[:1], next(ids), *row[2:]))
             conn.commit()
         return time.perf_counter() - started
 
