@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.common.errors import InvalidArgument
 from services.cost.prices import (
@@ -291,3 +293,28 @@ def test_prices_are_read_as_decimals_not_floats(tmp_path: Path) -> None:
     (price,) = load_price_file(path)
     assert price.input == Decimal("0.1")
     assert price.output == Decimal("0.30000000000000004")
+
+
+usages = st.builds(
+    lambda cached, written, uncached, reasoning, visible: Usage(
+        input_tokens=cached + written + uncached,
+        output_tokens=reasoning + visible,
+        cache_read_input_tokens=cached,
+        cache_creation_input_tokens=written,
+        reasoning_output_tokens=reasoning,
+    ),
+    *(st.integers(0, 400_000) for _ in range(5)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(usage=usages, batch=st.booleans(), index=st.integers(0, 10_000))
+def test_every_token_is_charged_exactly_once(
+    table: PriceTable, usage: Usage, batch: bool, index: int
+) -> None:
+    entries = table.entries()
+    result = compute_cost(entries[index % len(entries)], usage, batch)
+    assert sum(line.tokens for line in result.lines) == usage.input_tokens + usage.output_tokens
+    exact = sum((line.cost for line in result.lines), Decimal(0))
+    assert result.micros == int((exact * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    assert all(line.cost >= 0 for line in result.lines)
