@@ -16,16 +16,19 @@ thread. Ingestion order for one batch, which is what makes an ack trustworthy:
 from __future__ import annotations
 
 import enum
+import functools
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from llmops.v1 import common_pb2
+from sqlalchemy import exc as sql_errors
 
-from services.common.errors import NotFound
+from services.common.errors import LlmopsError, NotFound, Unavailable
 from services.common.objectstore import ObjectStore
 from services.logsink.metrics import LlmMetrics
 from services.logsink.outbox import ForwardPlan, StoredRecord
@@ -96,6 +99,36 @@ class FullRecord:
     ingest_us: int
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _database_unavailable(method: Callable[P, R]) -> Callable[P, R]:
+    """Connection-level SQL failures become UNAVAILABLE, which clients retry."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (sql_errors.OperationalError, sql_errors.InterfaceError) as exc:
+            logger.warning("database unavailable: %s", type(exc).__name__)
+            raise Unavailable("database unavailable; retry later") from exc
+
+    return wrapper
+
+
+@contextmanager
+def _object_store_unavailable() -> Iterator[None]:
+    """Any failure of the object store client (I/O, HTTP, S3 error) is UNAVAILABLE."""
+    try:
+        yield
+    except LlmopsError:
+        raise
+    except Exception as exc:
+        logger.warning("object store unavailable: %s", type(exc).__name__)
+        raise Unavailable("object store unavailable; retry later") from exc
+
+
 def now_us() -> int:
     """The wall clock in integer microseconds since the epoch."""
     return time.time_ns() // 1000
@@ -129,6 +162,7 @@ class LogSinkEngine:
         """Store a batch durably and idempotently; never raises for a bad record."""
         return self.commit(self.prepare(tenant, batch))
 
+    @_database_unavailable
     def prepare(self, tenant: str, batch: Sequence[common_pb2.CallRecord]) -> PreparedBatch:
         """Steps 1-3: validate, redact and write the segment object. Nothing is stored
         in SQL yet, so a prepared batch that is never committed leaves only an orphan
@@ -150,6 +184,7 @@ class LogSinkEngine:
         responses, key = self._write_texts(tenant, accepted) if accepted else ([], None)
         return PreparedBatch(tenant, ingest_us, accepted, responses, key, results)
 
+    @_database_unavailable
     def commit(self, prepared: PreparedBatch) -> BatchResult:
         """Steps 4-5: one transaction for records and outbox, then metrics."""
         accepted = prepared.accepted
@@ -200,9 +235,11 @@ class LogSinkEngine:
         if not len(builder):
             return responses, None
         key = segment_key(tenant)
-        self._objects.put(key, builder.payload())
+        with _object_store_unavailable():
+            self._objects.put(key, builder.payload())
         return responses, key
 
+    @_database_unavailable
     def get(self, tenant: str, request_id: str, include_text: bool) -> FullRecord:
         """One record by request_id; raises NotFound."""
         found = self._store.get(tenant, request_id)
@@ -214,6 +251,7 @@ class LogSinkEngine:
             [(record.prompt_text, record.response_text)] = self._read_texts([text])
         return FullRecord(record, row["ingest_us"])
 
+    @_database_unavailable
     def page(
         self,
         tenant: str,
@@ -247,17 +285,20 @@ class LogSinkEngine:
         for key, parts in by_key.items():
             start = min(p.offset for p in parts)
             end = max(p.offset + p.length for p in parts)
-            span = self._objects.get_range(key, start, end - start)
+            with _object_store_unavailable():
+                span = self._objects.get_range(key, start, end - start)
             for p in parts:
                 chunks[p] = span[p.offset - start : p.offset - start + p.length]
         return [decode_texts(chunks[location]) for location in locations]
 
+    @_database_unavailable
     def stats(
         self, tenant: str, where: RecordFilter, by_model: bool, by_template: bool
     ) -> list[GroupStats]:
         """Aggregates per group (see :meth:`RecordStore.stats`)."""
         return self._store.stats(tenant, where, by_model, by_template)
 
+    @_database_unavailable
     def purge(self, tenant: str | None, before_us: int) -> tuple[int, int]:
         """Delete records older than ``before_us`` and segments left without records.
 
@@ -266,8 +307,9 @@ class LogSinkEngine:
         """
         deleted_records = self._store.delete_before(tenant, before_us)
         empty = self._store.empty_segments(tenant, before_us)
-        for _, key in empty:
-            self._objects.delete(key)
+        with _object_store_unavailable():
+            for _, key in empty:
+                self._objects.delete(key)
         if empty:
             self._store.delete_segments([segment_id for segment_id, _ in empty])
         if deleted_records or empty:

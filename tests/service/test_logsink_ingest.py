@@ -325,3 +325,24 @@ async def test_pseudonyms_match_guardrail_and_differ_across_tenants(
     assert stored["acme"] == guardrail.redact(text, tenant="acme")
     assert stored["acme"].startswith("contact <EMAIL_")
     assert stored["acme"] != stored["globex"]
+
+
+async def test_object_store_failure_fails_the_stream_unavailable_and_stores_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        # A file where the segment folder must go: every segment write fails.
+        blocker = tmp_path / "objects" / "logsink"
+        blocker.write_text("not a folder")
+        same = batch("b", [record("t1", response_text="kept once")])
+        with pytest.raises(grpc.aio.AioRpcError) as failed:
+            await sink.stream([same])
+        assert failed.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert await _count(sink) == 0
+        blocker.unlink()
+        [ack] = await sink.stream([same])
+        assert ack.stored == 1
+        got = await sink.stub.GetRecord(
+            logsink_pb2.GetRecordRequest(request_id="t1", include_text=True)
+        )
+        assert got.record.response_text == "kept once"
