@@ -174,7 +174,17 @@ class FakeLLM:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes; with Nagle on, each keep-alive response
+    # would wait for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
     server: _Server
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went away (a timeout test, an abandoned stream, shutdown).
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         # Request logs would interleave with test output; the SDK reports failures.
@@ -191,13 +201,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(HTTPStatus.NOT_FOUND, f"no route {self.path}", "not_found")
 
     def do_POST(self) -> None:
-        try:
-            self._post()
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up (a timeout test, an abandoned stream): nothing to answer.
-            self.close_connection = True
-
-    def _post(self) -> None:
         body = self._read_json()
         if body is None:
             return
