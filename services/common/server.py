@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -140,7 +141,15 @@ def serve(spec: ServiceSpec[Any]) -> None:
         print(f"{spec.name}: {exc}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     configure_logging(settings, spec.name)
-    sys.exit(asyncio.run(_serve(spec, settings)))
+    code = asyncio.run(_serve(spec, settings))
+    # The server is stopped and the service has flushed through its close callback.
+    # Interpreter finalisation of torch and similar libraries can then take several
+    # seconds of a pod's termination grace period while doing nothing useful, so
+    # flush what is left and end the process now.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 async def _serve(spec: ServiceSpec[S], settings: S) -> int:
