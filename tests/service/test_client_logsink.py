@@ -7,6 +7,8 @@ event loop, so every blocking client call goes through ``asyncio.to_thread``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 from pathlib import Path
 
 import grpc
@@ -16,8 +18,10 @@ from llmops.testing.openai_server import FakeOpenAIServer
 from llmops.v1 import common_pb2, logsink_pb2, logsink_pb2_grpc
 
 from services.common.server import running_server
+from services.common.tenancy import hash_api_key
 from services.logsink.servicer import SPEC
 from tests.service.logsink_support import make_settings
+from tests.service.test_tls import pki  # noqa: F401  (the certificate fixture)
 from tests.unit.client_peers import free_port
 
 
@@ -110,3 +114,41 @@ async def test_records_spooled_while_logsink_is_down_are_stored_once_after_it_st
     assert stats.stored == 120
     assert stats.dropped == 0
     assert list((tmp_path / "spool").iterdir()) == []
+
+
+async def test_mutual_tls_and_api_key_put_records_in_the_keys_tenant(
+    database_url: str,
+    tmp_path: Path,
+    pki: dict[str, bytes],  # noqa: F811  (the fixture imported above)
+) -> None:
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text(json.dumps({"globex": [hash_api_key("globex-key-1")]}))
+    settings = dataclasses.replace(
+        make_settings(database_url, "local", tmp_path, None),
+        tls_cert_file=tmp_path / "server_cert.pem",
+        tls_key_file=tmp_path / "server_key.pem",
+        tls_client_ca_file=tmp_path / "ca.pem",
+        api_keys_file=keys_file,
+    )
+    credentials = grpc.ssl_channel_credentials(pki["ca"], pki["client_key"], pki["client_cert"])
+    async with running_server(SPEC, settings) as built:
+        monitor = Monitor(
+            logsink=f"localhost:{built.port}",
+            tls=credentials,
+            api_key="globex-key-1",
+            spool_dir=tmp_path / "spool",
+            shipper_options={"interval": 0.05},
+        )
+        assert monitor.shipper is not None
+        record = records.new_record(model="fake-1", provider="openai", started_ns=10**18)
+        record.status = common_pb2.CALL_STATUS_SUCCESS
+        monitor.shipper.enqueue(record)
+        assert await asyncio.to_thread(monitor.flush, 15)
+        await asyncio.to_thread(monitor.close, 5)
+        async with grpc.aio.secure_channel(f"localhost:{built.port}", credentials) as channel:
+            stub = logsink_pb2_grpc.LogSinkServiceStub(channel)
+            found = await stub.GetRecord(
+                logsink_pb2.GetRecordRequest(request_id=record.request_id),
+                metadata=(("authorization", "Bearer globex-key-1"),),
+            )
+    assert found.record.model == "fake-1"

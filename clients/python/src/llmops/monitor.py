@@ -43,6 +43,10 @@ from llmops.v1 import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_SPOOL_DIR = Path.home() / ".cache" / "llmops" / "spool"
+# Whole-stream deadline of one streaming output guard: far above any LLM answer, so it
+# only ever ends a stream the app abandoned without closing (each chunk separately
+# waits at most guard_timeout).
+OUTPUT_GUARD_STREAM_DEADLINE = 3600.0
 GUARD_SCOPES = ("last_user", "all_user")
 _WRAPPER_KWARGS = (
     "llmops_user_id",
@@ -595,7 +599,9 @@ class _StreamGuard:
         self._requests: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._responses: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._call = stub.CheckOutputStream(
-            iter(self._requests.get, self._END), metadata=monitor.metadata
+            iter(self._requests.get, self._END),
+            metadata=monitor.metadata,
+            timeout=OUTPUT_GUARD_STREAM_DEADLINE,
         )
         self._first = True
         self.failed = False
