@@ -158,16 +158,13 @@ class LogSinkEngine:
         self._forward = forward
         self._metrics = metrics
 
-    def ingest(self, tenant: str, batch: Sequence[common_pb2.CallRecord]) -> BatchResult:
-        """Store a batch durably and idempotently; never raises for a bad record."""
-        return self.commit(self.prepare(tenant, batch))
-
-    @_database_unavailable
     def prepare(self, tenant: str, batch: Sequence[common_pb2.CallRecord]) -> PreparedBatch:
-        """Steps 1-3: validate, redact and write the segment object. Nothing is stored
-        in SQL yet, so a prepared batch that is never committed leaves only an orphan
-        object. Split from :meth:`commit` so a stream can prepare one batch while the
-        previous one commits."""
+        """Steps 1-3: validate, redact, write the segment object; never raises for a bad record.
+
+        Nothing is in SQL yet, so a batch that is never committed leaves only an orphan
+        object. Split from :meth:`commit` so that a stream prepares one batch while the
+        previous one commits.
+        """
         ingest_us = now_us()
         results: list[RecordResult] = []
         accepted: list[tuple[int, common_pb2.CallRecord, dict[str, Any]]] = []

@@ -18,6 +18,7 @@ from services.common.errors import InvalidArgument
 from services.common.objectstore import open_object_store
 from services.common.server import ServiceSpec
 from services.common.tenancy import current_tenant
+from services.common.timestamps import to_micros
 from services.logsink.engine import BatchResult, LogSinkEngine, Outcome, PreparedBatch, now_us
 from services.logsink.forwarder import Forwarder
 from services.logsink.metrics import LlmMetrics
@@ -191,7 +192,7 @@ class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):
         if not request.HasField("before"):
             raise InvalidArgument("before", "required")
         deleted, segments = await asyncio.to_thread(
-            self._engine.purge, current_tenant(), request.before.ToMicroseconds()
+            self._engine.purge, current_tenant(), to_micros(request.before, "before")
         )
         return logsink_pb2.PurgeRecordsResponse(deleted_records=deleted, deleted_segments=segments)
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sqlite3
 import zlib
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import grpc
+import psycopg
 import pytest
 from llmops.v1 import common_pb2, logsink_pb2
 
@@ -346,3 +351,54 @@ async def test_object_store_failure_fails_the_stream_unavailable_and_stores_noth
             logsink_pb2.GetRecordRequest(request_id="t1", include_text=True)
         )
         assert got.record.response_text == "kept once"
+
+
+@contextlib.contextmanager
+def _writes_blocked(database_url: str) -> Iterator[None]:
+    """Another session holds the write lock of the records table: a stalled database."""
+    if database_url.startswith("sqlite"):
+        blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        return
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute("LOCK TABLE logsink_records IN SHARE ROW EXCLUSIVE MODE")
+        yield
+        blocker.rollback()
+
+
+async def test_stalled_database_stops_reading_the_stream_instead_of_buffering(
+    database_url: str, tmp_path: Path
+) -> None:
+    total = 120
+    sent = 0
+
+    async def requests() -> AsyncIterator[logsink_pb2.StreamRecordsRequest]:
+        nonlocal sent
+        for n in range(total):
+            sent += 1
+            yield batch(f"b{n}", [record(f"{n}-{i}", response_text="x" * 8000) for i in range(25)])
+
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        await sink.stream([batch("warm-up", [record("w")])])
+        acks: list[logsink_pb2.StreamRecordsResponse] = []
+        with _writes_blocked(database_url):
+            call = sink.stub.StreamRecords(requests(), timeout=60)
+
+            async def collect() -> None:
+                acks.extend([ack async for ack in call])
+
+            collector = asyncio.create_task(collect())
+            await asyncio.sleep(2.0)
+            assert acks == []
+            # About 200 KB per batch: three in LogSink's pipeline, some more in the HTTP/2
+            # flow-control windows (a fixed number of bytes, not a share of the stream);
+            # the client generator is held back instead of the server buffering it all.
+            assert sent < 60, sent
+        await collector
+        assert [a.batch_id for a in acks] == [f"b{n}" for n in range(total)]
+        assert sum(a.stored for a in acks) == total * 25
