@@ -114,12 +114,16 @@ class Budget:
     def validate(self) -> None:
         if not self.name.strip():
             raise InvalidArgument("budget.name", "is required")
-        if len(self.name) > 200:
-            raise InvalidArgument("budget.name", "at most 200 characters")
+        if len(self.name) > 200 or not self.name.isprintable():
+            raise InvalidArgument("budget.name", "printable, at most 200 characters")
+        if "\x00" in self.value:
+            raise InvalidArgument("budget.value", "must not contain NUL characters")
         if self.dimension is not None and self.dimension not in DIMENSIONS:
             raise InvalidArgument("budget.dimension", f"unknown dimension {self.dimension!r}")
         if self.dimension is not None and not self.value:
             raise InvalidArgument("budget.value", "is required when a dimension is set")
+        if len(self.value) > 256:
+            raise InvalidArgument("budget.value", "at most 256 characters")
         if self.dimension is None and self.value:
             raise InvalidArgument("budget.value", "must be empty for a tenant-wide budget")
         if self.limit_micros <= 0:

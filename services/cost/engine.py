@@ -341,6 +341,8 @@ class CostEngine:
         ):
             if len(getattr(record, name)) > MAX_FIELD_CHARS:
                 raise InvalidArgument(f"{where}.{name}", f"at most {MAX_FIELD_CHARS} characters")
+        if "\x00" in record.request_id:
+            raise InvalidArgument(f"{where}.request_id", "must not contain NUL characters")
         record.usage.validate(f"{where}.usage")
         at = record.timestamp or now
         price = table.price_at(record.model, at)
@@ -349,13 +351,13 @@ class CostEngine:
         return LedgerEntry(
             request_id=record.request_id,
             timestamp=at,
-            model=record.model,
-            provider=record.provider,
-            user_id=record.user_id,
-            prompt_template=record.prompt_template,
-            experiment_id=record.experiment_id,
-            variant=record.variant,
-            tag=record.tag,
+            model=_label(record.model),
+            provider=_label(record.provider),
+            user_id=_label(record.user_id),
+            prompt_template=_label(record.prompt_template),
+            experiment_id=_label(record.experiment_id),
+            variant=_label(record.variant),
+            tag=_label(record.tag),
             status=record.status,
             batch=record.batch,
             input_tokens=usage.input_tokens,
@@ -503,6 +505,13 @@ class CostEngine:
             wanted = canonical(model)
             rows = [row for row in rows if row.model == wanted]
         return rows
+
+
+def _label(value: str) -> str:
+    """PostgreSQL text cannot hold NUL; LogSink forwards whole batches, so a label with
+    one is kept with U+FFFD in its place rather than failing every record of the batch.
+    """
+    return value.replace("\x00", "\ufffd")
 
 
 def _price_key(price: Price) -> str:

@@ -30,6 +30,7 @@ from services.common.errors import InvalidArgument
 
 MILLION = Decimal(1_000_000)
 MICROS_PER_USD = Decimal(1_000_000)
+MAX_MODEL_CHARS = 256
 
 # Dated snapshot suffixes providers append to a model name: gpt-4o-2024-08-06,
 # claude-3-5-sonnet-20241022, claude-3-5-sonnet-v2@20241022 (Vertex AI).
@@ -342,6 +343,10 @@ def price_from_fields(fields: Mapping[str, Any], prefix: str = "") -> Price:
     model = str(fields.get("model", "")).strip()
     if not model:
         raise InvalidArgument(f"{prefix}model", "is required")
+    if len(model) > MAX_MODEL_CHARS:
+        raise InvalidArgument(f"{prefix}model", f"at most {MAX_MODEL_CHARS} characters")
+    if not model.isprintable():
+        raise InvalidArgument(f"{prefix}model", "must not contain control characters")
     values = {
         attr: parse_decimal(
             str(fields.get(name, "")), prefix + name, required=attr in ("input", "output")

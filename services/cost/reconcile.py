@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from services.common.errors import InvalidArgument
-from services.cost.prices import to_micros
+from services.cost.prices import MAX_MODEL_CHARS, to_micros
 from services.cost.store import ExportRow, LedgerDay
 
 EXPORT_COLUMNS = ("day", "model", "input_tokens", "output_tokens", "amount_usd")
@@ -42,8 +43,11 @@ def parse_export(provider: str, text: str) -> list[ExportRow]:
     Rows for the same day and model are summed (exports often split by project or
     API key). Extra columns are ignored.
     """
+    if len(provider) > MAX_MODEL_CHARS or not provider.isprintable():
+        raise InvalidArgument("provider", f"printable, at most {MAX_MODEL_CHARS} characters")
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    rows = _rows(reader)
+    header = next(rows, None)
     if header is None:
         raise InvalidArgument("csv", "line 1: the export is empty (a header row is required)")
     names = [name.strip().lower() for name in header]
@@ -52,7 +56,7 @@ def parse_export(provider: str, text: str) -> list[ExportRow]:
         raise InvalidArgument("csv", f"line 1: missing column(s) {', '.join(missing)}")
     index = {column: names.index(column) for column in EXPORT_COLUMNS}
     totals: dict[tuple[str, str], list[int]] = {}
-    for row in reader:
+    for row in rows:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
@@ -67,6 +71,10 @@ def parse_export(provider: str, text: str) -> list[ExportRow]:
             ) from None
         if not cell["model"]:
             raise InvalidArgument("csv", f"line {line}: model is empty")
+        if len(cell["model"]) > MAX_MODEL_CHARS:
+            raise InvalidArgument("csv", f"line {line}: model longer than {MAX_MODEL_CHARS}")
+        if not cell["model"].isprintable():
+            raise InvalidArgument("csv", f"line {line}: model contains control characters")
         tokens = [_count(cell[c], c, line) for c in ("input_tokens", "output_tokens")]
         try:
             amount = Decimal(cell["amount_usd"])
@@ -84,6 +92,18 @@ def parse_export(provider: str, text: str) -> list[ExportRow]:
         ExportRow(provider, day, model, inputs, outputs, micros)
         for (day, model), (inputs, outputs, micros) in sorted(totals.items())
     ]
+
+
+def _rows(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; malformed CSV (a NUL byte, an oversized field) names its line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InvalidArgument("csv", f"line {reader.line_num}: {exc}") from None
+        yield row
 
 
 def _count(text: str, column: str, line: int) -> int:

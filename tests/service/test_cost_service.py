@@ -419,6 +419,19 @@ async def test_billed_amounts_win_over_estimates(stub: cost_pb2_grpc.CostService
     assert row.estimated_cost.amount_micros == 7_500
 
 
+async def test_nul_in_a_label_does_not_fail_the_batch(stub: cost_pb2_grpc.CostServiceStub) -> None:
+    response = await stub.RecordSpend(
+        cost_pb2.RecordSpendRequest(records=[record("nul", user_id="a\x00b"), record("ok")]),
+        metadata=ACME,
+        timeout=10,
+    )
+    assert response.recorded == 2
+    spend = await stub.QuerySpend(
+        cost_pb2.QuerySpendRequest(group_by=[cost_pb2.SPEND_DIMENSION_USER]), metadata=ACME
+    )
+    assert sorted(tuple(row.group_values) for row in spend.rows) == [("",), ("a\ufffdb",)]
+
+
 async def test_non_usd_billed_cost_keeps_the_estimate(
     sqlite_stub: cost_pb2_grpc.CostServiceStub,
 ) -> None:

@@ -72,6 +72,8 @@ def test_parse_sample_export_sums_projects_per_day_and_model() -> None:
         ("day,model,input_tokens,output_tokens,amount_usd\n2026-11-01,,1,1,1\n", "line 2"),
         ("day,model,input_tokens,output_tokens,amount_usd\n2026-11-01,a,1\n", "line 2"),
         ("day,model,input_tokens,output_tokens,amount_usd\n2026-11-01,a,1.5,1,1\n", "line 2"),
+        ("day,model,input_tokens,output_tokens,amount_usd\n2026-11-01,a\x00,1,1,1\n", "line 2"),
+        ("day,model,input_tokens,output_tokens,amount_usd\n2026-11-01,a,1,1,nan\n", "line 2"),
     ],
 )
 def test_bad_export_names_the_line(text: str, message: str) -> None:
