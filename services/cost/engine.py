@@ -467,6 +467,10 @@ class CostEngine:
         for index, (request_id, _) in enumerate(amounts):
             if not request_id.strip():
                 raise InvalidArgument(f"amounts[{index}].request_id", "is required")
+            if len(request_id) > 128 or "\x00" in request_id:
+                raise InvalidArgument(
+                    f"amounts[{index}].request_id", "at most 128 characters, no NUL"
+                )
         changes = await asyncio.to_thread(self._store.import_billed, tenant, amounts)
         for change in changes:
             if change.delta_micros:

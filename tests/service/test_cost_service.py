@@ -710,6 +710,19 @@ async def test_reconciliation_report_over_rpc(stub: cost_pb2_grpc.CostServiceStu
             cost_pb2.ImportBilledAmountsRequest(amounts=[cost_pb2.BilledAmount(amount=usd(1))]),
             "amounts[0].request_id",
         ),
+        (
+            "ImportBilledAmounts",
+            cost_pb2.ImportBilledAmountsRequest(
+                amounts=[cost_pb2.BilledAmount(request_id="a\x00", amount=usd(1))]
+            ),
+            "amounts[0].request_id",
+        ),
+        (
+            "RecordSpend",
+            cost_pb2.RecordSpendRequest(records=[record("r" * 129)]),
+            "records[0].request_id",
+        ),
+        ("CreateBudget", budget("bad\x00name", 10), "budget.name"),
     ],
 )
 async def test_bad_input_is_invalid_argument_naming_the_field(
