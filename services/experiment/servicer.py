@@ -13,6 +13,7 @@ from llmops.v1 import common_pb2, experiment_pb2, experiment_pb2_grpc
 from services.common.db import create_engine
 from services.common.errors import InvalidArgument
 from services.common.server import ServiceSpec
+from services.common.timestamps import to_micros
 from services.experiment import model
 from services.experiment.engine import (
     Assignment,
@@ -97,16 +98,22 @@ class ExperimentServicer(experiment_pb2_grpc.ExperimentServiceServicer):
                 user_id=o.user_id,
                 metric=o.metric,
                 value=o.value,
-                time_us=o.timestamp.ToMicroseconds() if o.HasField("timestamp") else 0,
+                time_us=(
+                    to_micros(o.timestamp, f"outcomes[{i}].timestamp")
+                    if o.HasField("timestamp")
+                    else 0
+                ),
             )
-            for o in request.outcomes
+            for i, o in enumerate(request.outcomes)
         ]
         return pb.RecordOutcomesResponse(recorded=await self._engine.record_outcomes(outcomes))
 
     async def RecordCallOutcomes(
         self, request: pb.RecordCallOutcomesRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordCallOutcomesResponse:
-        counts = await self._engine.record_call_outcomes([_call(r) for r in request.records])
+        counts = await self._engine.record_call_outcomes(
+            [_call(i, r) for i, r in enumerate(request.records)]
+        )
         return pb.RecordCallOutcomesResponse(
             recorded=counts.recorded, duplicates=counts.duplicates, ignored=counts.ignored
         )
@@ -213,7 +220,7 @@ def _assignment_pb(a: Assignment) -> pb.Assignment:
     )
 
 
-def _call(record: common_pb2.CallRecord) -> CallInput:
+def _call(index: int, record: common_pb2.CallRecord) -> CallInput:
     billed = record.billed_cost
     cost = (
         billed.amount_micros
@@ -234,7 +241,11 @@ def _call(record: common_pb2.CallRecord) -> CallInput:
         cost_micros=cost,
         input_tokens=record.usage.input_tokens,
         output_tokens=record.usage.output_tokens,
-        time_us=record.timestamp.ToMicroseconds() if record.HasField("timestamp") else 0,
+        time_us=(
+            to_micros(record.timestamp, f"records[{index}].timestamp")
+            if record.HasField("timestamp")
+            else 0
+        ),
     )
 
 
