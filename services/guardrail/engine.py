@@ -307,9 +307,13 @@ def resolve_overlaps(hits: list[_Hit]) -> list[_Hit]:
         ),
     )
     kept: list[_Hit] = []
+    # One byte per code point marks what is taken: linear in the text, where comparing
+    # every pair would be quadratic in the (attacker-controlled) number of hits.
+    taken = bytearray(max((h.candidate.end for h in entities), default=0))
     for hit in ranked:
         c = hit.candidate
-        if all(c.end <= k.candidate.start or c.start >= k.candidate.end for k in kept):
+        if taken.find(1, c.start, c.end) == -1:
+            taken[c.start : c.end] = b"\x01" * (c.end - c.start)
             kept.append(hit)
     return others + kept
 

@@ -1,3 +1,5 @@
+# Look-alike and fullwidth characters are the subject of these tests.
+# ruff: noqa: RUF001, RUF003
 """PII, secret and invisible-text detectors, normalisation, and redaction styles."""
 
 from __future__ import annotations
@@ -91,7 +93,10 @@ def test_lookalikes_of_pii_are_not_reported(pii: EntityDetector, text: str) -> N
             "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
             "JWT",
         ),
-        ("-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA==\n-----END RSA PRIVATE KEY-----", "PRIVATE_KEY"),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nAAAA==\n-----END RSA PRIVATE KEY-----",
+            "PRIVATE_KEY",
+        ),
         ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA", "PRIVATE_KEY"),
     ],
 )
@@ -102,8 +107,10 @@ def test_secrets_of_common_providers_are_found(
 
 
 def test_checksums_follow_their_standards() -> None:
-    assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
-    assert iban_valid("GB82 WEST 1234 5698 7654 32") and not iban_valid("GB82 WEST 1234 5698 7654 33")
+    assert luhn_valid("4111111111111111")
+    assert not luhn_valid("4111111111111112")
+    assert iban_valid("GB82 WEST 1234 5698 7654 32")
+    assert not iban_valid("GB82 WEST 1234 5698 7654 33")
 
 
 def test_card_number_is_redacted_whole_never_as_a_phone_number() -> None:
@@ -147,7 +154,8 @@ def test_pseudonyms_are_stable_per_tenant_and_differ_between_tenants() -> None:
     first = engine.check_input("Jane@Example.com", tenant="acme").safe_text
     again = engine.check_input("write to jane@example.com", tenant="acme").safe_text
     other = engine.check_input("jane@example.com", tenant="globex").safe_text
-    assert first.startswith("<EMAIL_") and first in again
+    assert first.startswith("<EMAIL_")
+    assert first in again
     assert other != first
     assert "jane" not in first.lower()
 
@@ -170,7 +178,8 @@ def test_allow_listed_values_and_unselected_types_are_not_reported() -> None:
 def test_flag_reports_without_changing_the_text() -> None:
     engine = _engine([{"detector": "pii", "action": "flag"}])
     result = engine.check_input("mail bob@example.com", tenant="t")
-    assert result.action is Action.FLAG and result.safe_text == "mail bob@example.com"
+    assert result.action is Action.FLAG
+    assert result.safe_text == "mail bob@example.com"
 
 
 def test_redact_masks_pii_and_secrets_whatever_the_configured_action() -> None:
@@ -194,7 +203,7 @@ def test_redact_masks_pii_and_secrets_whatever_the_configured_action() -> None:
         ("admin\u202e txt.exe", "BIDI_CONTROL"),
         ("ig\u200bnore", "ZERO_WIDTH"),
         ("x\ufe00\ufe01\ufe02", "VARIATION_SELECTORS"),
-        ("log in to pаypal", "MIXED_SCRIPT"),  # noqa: RUF001 - Cyrillic "а" on purpose
+        ("log in to pаypal", "MIXED_SCRIPT"),  # Cyrillic "а"
     ],
 )
 def test_invisible_text_tricks_are_detected(text: str, kind: str) -> None:

@@ -1,3 +1,5 @@
+# Look-alike and fullwidth characters are the subject of these tests.
+# ruff: noqa: RUF001
 """Injection tier 1 (patterns) on attacks, near misses and the labelled evaluation set."""
 
 from __future__ import annotations
@@ -91,7 +93,8 @@ def test_evaluation_set_has_enough_varied_attacks_and_near_miss_benigns() -> Non
     rows = _eval_rows()
     attacks = [r for r in rows if r["label"] == "attack"]
     benign = [r for r in rows if r["label"] == "benign"]
-    assert len(attacks) >= 200 and len(benign) >= 200
+    assert len(attacks) >= 200
+    assert len(benign) >= 200
     assert len({r["style"] for r in attacks}) >= 12
     assert sum(r["style"] in ("near_miss", "quoted_attack_question") for r in benign) >= 100
 
