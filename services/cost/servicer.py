@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -22,7 +24,7 @@ from services.cost.engine import CostEngine, SpendRecord
 from services.cost.prices import Cost, Price, Usage, price_to_fields
 from services.cost.settings import CostSettings
 from services.cost.store import CostStore
-from services.cost.tokens import ChatMessage, TokenCounter
+from services.cost.tokens import ChatMessage, TokenCounter, encoding_for_model
 
 Context: TypeAlias = grpc.aio.ServicerContext
 BILLED_IGNORED = Counter(
@@ -247,6 +249,12 @@ def spend_record(record: common_pb2.CallRecord, index: int) -> SpendRecord:
     )
 
 
+def _split(texts: list[str], parts: int) -> list[list[str]]:
+    """``texts`` in at most ``parts`` contiguous chunks of about equal length."""
+    size = max(-(-len(texts) // max(parts, 1)), 1)
+    return [texts[start : start + size] for start in range(0, len(texts), size)] or [texts]
+
+
 def cost_response(cost: Cost) -> cost_pb2.EstimateCostResponse:
     return cost_pb2.EstimateCostResponse(
         cost=money(cost.micros),
@@ -265,24 +273,32 @@ def cost_response(cost: Cost) -> cost_pb2.EstimateCostResponse:
     )
 
 
-async def _offload(size: int, function: Callable[..., Any], *args: Any) -> Any:
-    """Run CPU-bound ``function`` on a thread unless the input is small."""
-    if size < INLINE_COUNT_CHARS:
-        return function(*args)
-    return await asyncio.to_thread(function, *args)
-
-
 class CostServicer(cost_pb2_grpc.CostServiceServicer):
-    """Thin adapter over :class:`CostEngine` and :class:`TokenCounter`."""
+    """Thin adapter over :class:`CostEngine` and :class:`TokenCounter`.
 
-    def __init__(self, engine: CostEngine, counter: TokenCounter) -> None:
+    Counting runs on ``executor`` (tiktoken releases the GIL while it encodes, so
+    the event loop keeps serving CheckBudget meanwhile), and a large batch is split
+    across the executor's threads so it uses every core.
+    """
+
+    def __init__(
+        self, engine: CostEngine, counter: TokenCounter, executor: ThreadPoolExecutor, threads: int
+    ) -> None:
         self._engine = engine
         self._counter = counter
+        self._executor = executor
+        self._threads = threads
+
+    async def _count(self, size: int, function: Callable[..., Any], *args: Any) -> Any:
+        """Run ``function`` on the counting threads unless the input is small."""
+        if size < INLINE_COUNT_CHARS:
+            return function(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
     async def CountTokens(
         self, request: cost_pb2.CountTokensRequest, context: Context
     ) -> cost_pb2.CountTokensResponse:
-        tokens, choice = await _offload(
+        tokens, choice = await self._count(
             len(request.text), self._counter.count, request.model, request.text
         )
         return cost_pb2.CountTokensResponse(
@@ -292,12 +308,17 @@ class CostServicer(cost_pb2_grpc.CostServiceServicer):
     async def CountTokensBatch(
         self, request: cost_pb2.CountTokensBatchRequest, context: Context
     ) -> cost_pb2.CountTokensBatchResponse:
-        size = sum(len(text) for text in request.texts)
-        tokens, choice = await _offload(
-            size, self._counter.count_batch, request.model, list(request.texts)
+        texts = list(request.texts)
+        size = sum(len(text) for text in texts)
+        parts = _split(texts, self._threads) if size >= INLINE_COUNT_CHARS else [texts]
+        counted = await asyncio.gather(
+            *(self._count(size, self._counter.count_batch, request.model, part) for part in parts)
         )
+        choice = encoding_for_model(request.model)
         return cost_pb2.CountTokensBatchResponse(
-            tokens=tokens, encoding=choice.name, estimated=choice.estimated
+            tokens=[count for part_counts, _ in counted for count in part_counts],
+            encoding=choice.name,
+            estimated=choice.estimated,
         )
 
     async def CountChatTokens(
@@ -305,7 +326,7 @@ class CostServicer(cost_pb2_grpc.CostServiceServicer):
     ) -> cost_pb2.CountChatTokensResponse:
         messages = [ChatMessage(m.role, m.content, m.name) for m in request.messages]
         size = sum(len(m.content) for m in messages)
-        tokens, choice = await _offload(size, self._counter.count_chat, request.model, messages)
+        tokens, choice = await self._count(size, self._counter.count_chat, request.model, messages)
         return cost_pb2.CountChatTokensResponse(
             tokens=tokens, encoding=choice.name, estimated=choice.estimated
         )
@@ -504,11 +525,15 @@ async def create_servicer(
         sql.dispose()
         raise
 
+    threads = settings.token_count_threads or os.cpu_count() or 1
+    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cost-tokens")
+
     async def close() -> None:
         await engine.close()
         sql.dispose()
+        executor.shutdown(wait=False, cancel_futures=True)
 
-    return CostServicer(engine, counter), close
+    return CostServicer(engine, counter, executor, threads), close
 
 
 SPEC = ServiceSpec(

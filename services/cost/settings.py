@@ -23,6 +23,9 @@ class CostSettings(CommonSettings):
         Path("./data/tiktoken"),
         "Folder the bundled tiktoken vocabularies are installed into at start-up",
     )
+    token_count_threads: int = setting(
+        0, "Threads counting tokens of large inputs; 0 means one per CPU core"
+    )
     budget_refresh_seconds: float = setting(
         5.0,
         "How often budget state, budgets and price overrides are rebuilt from SQL, so "

@@ -164,6 +164,23 @@ async def test_count_tokens_rpcs(sqlite_stub: cost_pb2_grpc.CostServiceStub) -> 
     assert error.code() is grpc.StatusCode.INVALID_ARGUMENT
 
 
+async def test_large_batch_split_across_threads_keeps_request_order(
+    sqlite_stub: cost_pb2_grpc.CostServiceStub,
+) -> None:
+    texts = [f"text number {i} " * (i * 40) for i in range(11)]
+    batch = await sqlite_stub.CountTokensBatch(
+        cost_pb2.CountTokensBatchRequest(model="gpt-4.1", texts=texts), timeout=10
+    )
+    singles = [
+        (await sqlite_stub.CountTokens(cost_pb2.CountTokensRequest(model="gpt-4.1", text=t))).tokens
+        for t in texts
+    ]
+    assert sum(len(t) for t in texts) > 4096
+    assert list(batch.tokens) == singles
+    assert batch.tokens[0] == 0
+    assert (batch.encoding, batch.estimated) == ("o200k_base", False)
+
+
 # ------------------------------------------------------------------ prices
 
 
