@@ -17,6 +17,7 @@ from services.common.errors import FailedPrecondition, InvalidArgument, Unavaila
 from services.common.tenancy import TENANT_METADATA_KEY
 
 DEFAULT_LIMIT = 5000
+"""Records read when the selection sets no limit (capped by the per-request maximum)."""
 PAGE_SIZE = 1000
 """LogSink's largest page."""
 
@@ -54,9 +55,9 @@ class LogSinkRecords:
 
     async def response_texts(self, selection: drift_pb2.RecordSelection, tenant: str) -> list[str]:
         """Response texts of the selected records, newest first (empty ones included)."""
-        limit = self._limit(selection)
         if not selection.model:
             raise InvalidArgument("records.model", "must name the model of the records")
+        limit = self._limit(selection)
         time_range = selection.time_range
         if (
             time_range.HasField("start_time")
@@ -90,7 +91,9 @@ class LogSinkRecords:
     def _limit(self, selection: drift_pb2.RecordSelection) -> int:
         if selection.limit < 0:
             raise InvalidArgument("records.limit", "must not be negative")
-        limit = selection.limit or DEFAULT_LIMIT
+        if selection.limit == 0:
+            return min(DEFAULT_LIMIT, self._max_records)
+        limit = selection.limit
         if limit > self._max_records:
             raise InvalidArgument(
                 "records.limit", f"at most {self._max_records} records per baseline"

@@ -92,6 +92,12 @@ async def _check_drift_flow(settings: DriftSettings, monitor: str, tenant: str) 
     """Same mix passes, shifted window alarms, and the verdict survives a restart."""
     md = _tenant(tenant)
     async with drift_server(settings) as stub:
+        with pytest.raises(grpc.aio.AioRpcError) as too_early:
+            await stub.CheckDrift(
+                drift_pb2.CheckDriftRequest(monitor_id=monitor), metadata=md, timeout=TIMEOUT
+            )
+        assert too_early.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+        assert _error(too_early.value).metadata["needed"] == "50"
         # 15 concurrent RPCs of 10 texts: the micro-batcher serves them together.
         same_mix = corpus.sample(corpus.BASELINE_MIX, 150, 2)
         await _observe_concurrently(stub, monitor, same_mix, 10, tenant)
