@@ -205,8 +205,16 @@ def _result(index: int, request_id: str, outcome: Outcome, reason: str) -> logsi
 
 def _filter(message: logsink_pb2.RecordFilter, field: str) -> RecordFilter:
     time_range = message.time_range
-    start = time_range.start_time.ToMicroseconds() if time_range.HasField("start_time") else None
-    end = time_range.end_time.ToMicroseconds() if time_range.HasField("end_time") else None
+    start = (
+        to_micros(time_range.start_time, f"{field}.time_range.start_time")
+        if time_range.HasField("start_time")
+        else None
+    )
+    end = (
+        to_micros(time_range.end_time, f"{field}.time_range.end_time")
+        if time_range.HasField("end_time")
+        else None
+    )
     if start is not None and end is not None and end <= start:
         raise InvalidArgument(f"{field}.time_range", "end_time must be after start_time")
     if message.status and message.status not in VALID_STATUSES:
