@@ -8,7 +8,7 @@ PROTOS := $(wildcard protos/llmops/v1/*.proto)
 GEN_OUT := clients/python/src
 PROTOC = $(BIN)/python -m grpc_tools.protoc -I protos
 
-.PHONY: venv gen gen-check lint run test tools node-deps
+.PHONY: venv gen gen-check lint run test test-faults tools node-deps
 
 venv: $(STAMP)
 
@@ -54,4 +54,8 @@ $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
 
 test: $(STAMP) tools node-deps
 	$(MAKE) gen-check
-	$(BIN)/pytest tests -q
+	$(BIN)/pytest tests -q -m "not faults"
+
+# The slow fault-injection and fuzzing suite (tests/faults, marker "faults"); CI runs it too.
+test-faults: $(STAMP) tools
+	$(BIN)/pytest tests -q -m faults
