@@ -8,7 +8,9 @@ so the overhead is not hidden behind a real model's latency):
 * wrapped with the real GuardrailService (its own process, shipped default policy,
   pattern tier) on input and output, plus records;
 * the same three for a streamed answer, where the output guard is the bidirectional
-  CheckOutputStream.
+  CheckOutputStream: once as fast as the server can stream, once paced like a model
+  (a chunk every 20 ms), where the pipelined guard vets chunks while the next ones
+  are generated.
 
 Run: ``.venv/bin/python bench/client_overhead.py [--calls 300]``
 """
@@ -34,6 +36,7 @@ from llmops import Monitor
 from llmops.testing.openai_server import FakeOpenAIServer
 from llmops.v1 import logsink_pb2, logsink_pb2_grpc
 
+PACED_CHUNK_MS = 20
 MESSAGES = [
     {"role": "system", "content": "You are a helpful support agent for an online shop."},
     {"role": "user", "content": "My order 1234 has not arrived yet, what can I do?"},
@@ -118,29 +121,40 @@ def main() -> None:
         def once(c: Any) -> Callable[[], None]:
             return lambda: c.chat.completions.create(model="fake-1", messages=MESSAGES)
 
-        def streamed(c: Any) -> Callable[[], None]:
+        def streamed(c: Any, chunk_delay_ms: int = 0) -> Callable[[], None]:
+            headers = {"x-fake-chunk-delay-ms": str(chunk_delay_ms)}
+
             def run() -> None:
-                for _ in c.chat.completions.create(model="fake-1", messages=MESSAGES, stream=True):
+                for _ in c.chat.completions.create(
+                    model="fake-1", messages=MESSAGES, stream=True, extra_headers=headers
+                ):
                     pass
 
             return run
 
         calls = measure([once(c) for c in clients.values()], args.calls)
         streams = measure([streamed(c) for c in clients.values()], args.calls)
-        rows = list(zip(clients, calls, streams, strict=True))
+        # A model emitting a chunk every 20 ms: the pipelined guard works meanwhile.
+        paced = measure(
+            [streamed(c, PACED_CHUNK_MS) for c in clients.values()], max(10, args.calls // 10)
+        )
+        rows = list(zip(clients, calls, streams, paced, strict=True))
         records_only.close(10)
         guarded.close(10)
         guardrail.terminate()
         guardrail.wait(30)
     sink_server.stop(None)
 
-    base_once, base_stream = rows[0][1], rows[0][2]
-    print(f"{'client':<34} {'call p50':>10} {'ratio':>7} {'stream p50':>12} {'ratio':>7}")
-    for name, once_ms, stream_ms in rows:
-        print(
-            f"{name:<34} {once_ms:8.2f}ms {once_ms / base_once:6.2f}x "
-            f"{stream_ms:10.2f}ms {stream_ms / base_stream:6.2f}x"
+    base = rows[0][1:]
+    print(
+        f"{'client':<34} {'call p50':>10} {'ratio':>7} {'stream p50':>12} {'ratio':>7} "
+        f"{'paced stream p50':>17} {'ratio':>7}"
+    )
+    for name, *figures in rows:
+        cells = " ".join(
+            f"{ms:10.2f}ms {ms / b:6.2f}x" for ms, b in zip(figures, base, strict=True)
         )
+        print(f"{name:<34} {cells}")
 
 
 if __name__ == "__main__":

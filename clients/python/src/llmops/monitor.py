@@ -19,6 +19,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -584,11 +585,15 @@ def _awaitable(future: grpc.Future) -> asyncio.Future[Any]:
 
 
 class _StreamGuard:
-    """The CheckOutputStream guard of one choice of a streamed answer.
+    """The CheckOutputStream guard of one choice of a streamed answer, pipelined.
 
-    A reader thread moves responses into a queue so that each chunk waits at most
-    ``guard_timeout``; on failure (fail-open) the raw text the guard still held is
-    released and the rest of the answer passes unguarded.
+    Chunks go to the guard as they arrive and never wait for its answer: each call
+    releases whatever the guard has vetted so far (a reader thread queues its
+    responses), so the guard works while the model is still generating and adds about
+    one round trip in total, not one per chunk. Only the end of the answer waits, at
+    most ``guard_timeout`` per response. A guard that falls more than
+    ``guard_timeout`` behind, errs, or closes early has failed: fail-open then
+    releases the raw text it had not released, and the rest passes unguarded.
     """
 
     _END = object()
@@ -608,41 +613,29 @@ class _StreamGuard:
         self.ended = False
         self._received = ""
         self._held_back = 0
-        self._unanswered = 0
+        # (send time, length) of each chunk the guard has not answered yet, oldest first.
+        self._unanswered: deque[tuple[float, int]] = deque()
         self.blocked: GuardrailBlocked | None = None
         threading.Thread(target=self._read, name="llmops-output-guard", daemon=True).start()
 
     def push(self, chunk: str, end: bool = False) -> str:
-        """Send a chunk; return the text that may be shown now.
+        """Send a chunk (if any); return the text that may be shown now.
 
-        After the last chunk (``end``) every response until the server closes the
+        Blocks only when ``end``: then every response until the server closes the
         stream is collected, however many it sends for that final message.
         """
         if self.failed:
             return chunk
-        self.ended = end
-        request = guardrail_pb2.CheckOutputStreamRequest(chunk=chunk, end_of_stream=end)
-        if self._first:
-            request.policy = self._monitor.output_policy
-            self._first = False
-        self._received += chunk
-        self._unanswered = len(chunk)
-        self._requests.put(request)
-        if end:
-            self._requests.put(self._END)
+        if self.ended:
+            # Nothing belongs to an answer after its end; this guard has closed.
+            return ""
+        if chunk or end:
+            self._send(chunk, end)
         released: list[str] = []
         while True:
-            try:
-                answer = self._responses.get(timeout=self._monitor.guard_timeout)
-            except queue.Empty:
-                self._call.cancel()
-                answer = _GuardError(
-                    grpc.StatusCode.DEADLINE_EXCEEDED, "no streaming guard answer in time"
-                )
-            if answer is self._CLOSED:
-                if end:
-                    return "".join(released)
-                answer = _GuardError(grpc.StatusCode.UNAVAILABLE, "guard closed the stream")
+            answer = self._next_answer(end)
+            if answer is None:
+                return "".join(released)
             if isinstance(answer, grpc.RpcError):
                 return "".join(released) + self._fail_open(answer)
             if answer.action == guardrail_pb2.GUARD_ACTION_BLOCK:
@@ -650,22 +643,51 @@ class _StreamGuard:
                 self.close()
                 return ""
             self._held_back = answer.held_back
-            self._unanswered = 0
+            if self._unanswered:
+                self._unanswered.popleft()
             released.append(answer.release_text)
-            if not end:
-                return "".join(released)
 
     def close(self) -> None:
         self._requests.put(self._END)
         self._call.cancel()
+
+    def _send(self, chunk: str, end: bool) -> None:
+        request = guardrail_pb2.CheckOutputStreamRequest(chunk=chunk, end_of_stream=end)
+        if self._first:
+            request.policy = self._monitor.output_policy
+            self._first = False
+        self._received += chunk
+        self._unanswered.append((time.monotonic(), len(chunk)))
+        self._requests.put(request)
+        if end:
+            self.ended = True
+            self._requests.put(self._END)
+
+    def _next_answer(self, wait: bool) -> Any:
+        """The next response, an error, or None when nothing more is due now."""
+        timeout = self._monitor.guard_timeout
+        try:
+            answer = self._responses.get(timeout=timeout) if wait else self._responses.get_nowait()
+        except queue.Empty:
+            late = self._unanswered and time.monotonic() - self._unanswered[0][0] > timeout
+            if not wait and not late:
+                return None
+            self._call.cancel()
+            return _GuardError(grpc.StatusCode.DEADLINE_EXCEEDED, "streaming guard fell behind")
+        if answer is self._CLOSED:
+            if wait:
+                return None
+            return _GuardError(grpc.StatusCode.UNAVAILABLE, "guard closed the stream early")
+        return answer
 
     def _fail_open(self, exc: grpc.RpcError) -> str:
         self.failed = True
         self._requests.put(self._END)
         self._monitor._check_failed("guardrail.CheckOutputStream", exc)
         # Release the raw text the guard had not released: its held-back tail and the
-        # chunk it never answered.
-        unreleased = self._held_back + self._unanswered
+        # chunks it never answered.
+        unreleased = self._held_back + sum(length for _, length in self._unanswered)
+        self._unanswered.clear()
         return self._received[len(self._received) - unreleased :]
 
     def _read(self) -> None:
@@ -732,7 +754,7 @@ class _StreamState:
                 self.first_token_at = time.perf_counter()
             guard = self.guard(index)
             text = content or ""
-            if guard is not None and (text or ended):
+            if guard is not None:
                 text = push(guard, text, ended)
                 if guard.blocked is not None:
                     self.block(guard.blocked)
@@ -902,13 +924,9 @@ class _AsyncGuardedStream:
     async def _guard_chunk(self, chunk: Any) -> bool:
         state = self._state
         choices = records.field(chunk, "choices") or []
-        if not any(
-            records.field(records.field(c, "delta"), "content")
-            or records.field(c, "finish_reason") is not None
-            for c in choices
-        ) or (state.call.stubs.guardrail is None or not state.call.monitor.guard_output):
+        if not any(records.field(c, "finish_reason") is not None for c in choices):
             return state.process(chunk, _sync_push)
-        # The guard round trip blocks on a queue: keep it off the event loop.
+        # The end of an answer waits for the guard's last responses: off the event loop.
         return await asyncio.to_thread(state.process, chunk, _sync_push)
 
 
