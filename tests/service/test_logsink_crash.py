@@ -20,9 +20,9 @@ from llmops.v1 import logsink_pb2, logsink_pb2_grpc
 from tests.service.logsink_support import batch, record
 
 ROOT = Path(__file__).resolve().parents[2]
-BATCHES = 40
-PER_BATCH = 200
-KILL_AFTER_ACKS = 8
+BATCHES = 24
+PER_BATCH = 100
+KILL_AFTER_ACKS = 6
 
 
 def _free_port() -> int:
