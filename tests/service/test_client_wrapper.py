@@ -389,3 +389,19 @@ def test_template_missing_a_variable_is_a_clear_error_before_the_llm(suite: Suit
             llmops_variables={"other": "value"},
         )
     assert suite.llm.llm.requests == before
+
+
+async def test_async_stream_block_raises_during_iteration(suite: Suite) -> None:
+    stream = await suite.aclient.chat.completions.create(
+        model="fake-1", messages=user("ECHO: all fine until BLOCKME appears here"), stream=True
+    )
+    seen: list[str] = []
+
+    async def read_all() -> None:
+        async for chunk in stream:
+            seen.append(chunk.choices[0].delta.content or "")
+
+    with pytest.raises(GuardrailBlocked):
+        await read_all()
+    assert "BLOCKME" not in "".join(seen)
+    assert suite.only_record().status == common_pb2.CALL_STATUS_FILTERED
