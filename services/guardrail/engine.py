@@ -24,7 +24,7 @@ from pathlib import Path
 
 from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
 from services.guardrail.injection import DETECTOR as INJECTION
-from services.guardrail.injection import InjectionDetector
+from services.guardrail.injection import InjectionDetector, noisy_or
 from services.guardrail.invisible import DETECTOR as INVISIBLE
 from services.guardrail.invisible import InvisibleTextDetector
 from services.guardrail.model import Action, Candidate, Finding, GuardResult, RedactionStyle
@@ -173,7 +173,7 @@ class GuardrailEngine:
                 )
         norm = normalize(text)
         hits = [hit for config in configs.values() for hit in self._detect(text, norm, config)]
-        return self._apply_redactions(text, resolve_overlaps(hits), tenant)
+        return self.apply_redactions(text, resolve_overlaps(hits), tenant)
 
     def stream(self, *, tenant: str, policy: str = "") -> OutputStreamGuard:
         """A guard for one streamed answer, checked with the policy's output detectors."""
@@ -188,7 +188,7 @@ class GuardrailEngine:
         if blocked:
             return GuardResult(Action.BLOCK, findings, "", policy.name, policy.version)
         action = max((f.action for f in findings), default=Action.PASS)
-        safe_text = self._apply_redactions(text, hits, tenant)
+        safe_text = self.apply_redactions(text, hits, tenant)
         return GuardResult(action, findings, safe_text, policy.name, policy.version)
 
     def evaluate(
@@ -231,7 +231,8 @@ class GuardrailEngine:
             and not (config.allow_list and c.value.strip().casefold() in config.allow_list)
         ]
 
-    def _apply_redactions(self, text: str, hits: list[_Hit], tenant: str) -> str:
+    def apply_redactions(self, text: str, hits: list[_Hit], tenant: str) -> str:
+        """``text`` with every REDACT hit replaced (hits must not overlap)."""
         redactions = sorted(
             (h for h in hits if h.config.action is Action.REDACT),
             key=lambda h: h.candidate.start,
@@ -279,8 +280,6 @@ def _index_of_last_digits(value: str, count: int) -> int:
 
 def _combine_injection(candidates: list[Candidate]) -> list[Candidate]:
     """Both tiers' evidence combined into one text-level score on every finding."""
-    from services.guardrail.injection import noisy_or
-
     if not candidates:
         return candidates
     tiers = {c.type == "SEMANTIC_SIMILARITY": c.score for c in candidates}
@@ -429,7 +428,7 @@ class OutputStreamGuard:
         ]
         segment = text[self._released : hold]
         local = [_shift(h, -self._released) for h in release_hits]
-        released = self._engine._apply_redactions(segment, local, self._tenant)
+        released = self._engine.apply_redactions(segment, local, self._tenant)
         self._released = hold
         for finding in new_findings:
             self._action = max(self._action, finding.action)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import re2
 
 from services.guardrail.model import Candidate
-from services.guardrail.normalize import Normalized
+from services.guardrail.normalize import Normalized, normalize
 from services.guardrail.patterns import PatternSet, options
 
 DETECTOR = "injection"
@@ -616,7 +616,7 @@ class InjectionDetector:
         hits = []
         for index in self._patterns.hits(text):
             rule = self._rules[index]
-            match = self._patterns._compiled[index].search(text)
+            match = self._patterns.search(index, text)
             if match is not None:
                 hits.append((rule, *match.span()))
         return noisy_or([rule.weight for rule, _, _ in hits]), hits
@@ -655,8 +655,6 @@ class InjectionDetector:
                 decoded = _decode_run(match.group().strip())
                 if decoded is None:
                     continue
-                from services.guardrail.normalize import normalize
-
                 score, _ = self.score_text(normalize(decoded).text)
                 if score >= WEAK:
                     found.append((start, end, score))

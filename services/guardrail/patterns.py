@@ -40,6 +40,10 @@ class PatternSet:
         """Indices of the patterns that match somewhere in ``text``, in pattern order."""
         return sorted(self._set.Match(text) or ())
 
+    def search(self, index: int, text: str) -> re2._Match | None:
+        """The first match of pattern ``index``."""
+        return self._compiled[index].search(text)
+
     def finditer(self, text: str) -> Iterator[tuple[int, re2._Match]]:
         """Every non-overlapping match of every pattern that matches at all."""
         for index in self.hits(text):
