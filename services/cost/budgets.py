@@ -110,6 +110,9 @@ class Budget:
     window: Window
     limit_micros: int
     thresholds_percent: tuple[float, ...] = ()
+    # The value calls are compared with, when it differs from ``value`` (the engine
+    # sets a model budget's to the price table's name, so snapshots match it too).
+    match: str | None = None
 
     def validate(self) -> None:
         if not self.name.strip():
@@ -136,7 +139,11 @@ class Budget:
         self.window.validate()
 
     def covers(self, dimensions: Mapping[str, str]) -> bool:
-        return self.dimension is None or dimensions.get(self.dimension, "") == self.value
+        if self.dimension is None:
+            return True
+        return dimensions.get(self.dimension, "") == (
+            self.value if self.match is None else self.match
+        )
 
 
 @dataclass(frozen=True)

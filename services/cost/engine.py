@@ -18,7 +18,7 @@ import asyncio
 import base64
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -184,16 +184,28 @@ class CostEngine:
             tenant: [price_from_fields(fields) for fields in entries]
             for tenant, entries in self._store.price_overrides().items()
         }
-        budgets = self._store.all_budgets()
+        tables = {
+            tenant: PriceTable.of(self._file_prices, prices) for tenant, prices in overrides.items()
+        }
+        default = PriceTable.of(self._file_prices)
+        budgets = [
+            _matching(budget, tables.get(budget.tenant, default))
+            for budget in self._store.all_budgets()
+        ]
         since = budgeting.earliest_window_start(budgets, self._clock())
         points = self._store.spend_points(
             since,
             sorted({budget.tenant for budget in budgets}),
             [budget.dimension for budget in budgets if budget.dimension],
         )
-        return overrides, budgets, points
+        keyed = [
+            replace(point, dimensions=_keyed(tables.get(point.tenant, default), point.dimensions))
+            for point in points
+        ]
+        return overrides, budgets, keyed
 
     def _apply(self, tenant: str, dimensions: dict[str, str], at: datetime, micros: int) -> None:
+        dimensions = _keyed(self.table(tenant), dimensions)
         self._tracker.apply(tenant, dimensions, at, micros)
         if self._refreshing:
             self._applied_during_refresh.append((tenant, dimensions, at, micros))
@@ -406,7 +418,9 @@ class CostEngine:
             since = budget.window.bounds(self._clock())[0]
             dimensions = [budget.dimension] if budget.dimension else []
             points = await asyncio.to_thread(self._store.spend_points, since, [tenant], dimensions)
-            self._tracker.add_budget(budget, points)
+            table = self.table(tenant)
+            keyed = [replace(p, dimensions=_keyed(table, p.dimensions)) for p in points]
+            self._tracker.add_budget(_matching(budget, table), keyed)
         self._export_gauges()
         return self._status(tenant, budget.id)
 
@@ -450,7 +464,8 @@ class CostEngine:
     ) -> tuple[Decision, list[BudgetStatus]]:
         if expected_micros < 0:
             raise InvalidArgument("expected_cost.amount_micros", "must not be negative")
-        return self._tracker.check(tenant, dimensions, self._clock(), expected_micros)
+        keyed = _keyed(self.table(tenant), dimensions)
+        return self._tracker.check(tenant, keyed, self._clock(), expected_micros)
 
     def budget_alerts(self, tenant: str) -> list[BudgetStatus]:
         """Budgets past at least one alert threshold (or their limit), most used first."""
@@ -509,6 +524,25 @@ class CostEngine:
             wanted = canonical(model)
             rows = [row for row in rows if row.model == wanted]
         return rows
+
+
+def _model_key(table: PriceTable, model: str) -> str:
+    """What model budgets compare: the price table's name (dated snapshots, aliases and
+    routing prefixes fold into it), else the case-folded name."""
+    return table.canonical(model) or normalise_model(model)
+
+
+def _keyed(table: PriceTable, dimensions: Mapping[str, str]) -> dict[str, str]:
+    keyed = dict(dimensions)
+    if "model" in keyed:
+        keyed["model"] = _model_key(table, keyed["model"])
+    return keyed
+
+
+def _matching(budget: Budget, table: PriceTable) -> Budget:
+    if budget.dimension != "model":
+        return budget
+    return replace(budget, match=_model_key(table, budget.value))
 
 
 def _label(value: str) -> str:
