@@ -405,3 +405,10 @@ async def test_async_stream_block_raises_during_iteration(suite: Suite) -> None:
         await read_all()
     assert "BLOCKME" not in "".join(seen)
     assert suite.only_record().status == common_pb2.CALL_STATUS_FILTERED
+
+
+def test_bad_configuration_fails_at_construction() -> None:
+    with pytest.raises(ValueError, match="tenant"):
+        Monitor(tenant="Not A Slug")
+    with pytest.raises(ValueError, match="guard_scope"):
+        Monitor(guard_scope="everything")

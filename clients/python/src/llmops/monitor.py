@@ -17,6 +17,7 @@ import inspect
 import logging
 import os
 import queue
+import re
 import threading
 import time
 from collections import deque
@@ -58,6 +59,7 @@ _WRAPPER_KWARGS = (
     "llmops_metadata",
 )
 _Steps = Generator[grpc.Future, Any, Any]
+_TENANT = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ class Monitor:
     ) -> None:
         if guard_scope not in GUARD_SCOPES:
             raise ValueError(f"guard_scope must be one of {GUARD_SCOPES}")
+        if tenant is not None and not _TENANT.match(tenant):
+            # The servers' rule; failing here beats every RPC failing later.
+            raise ValueError(f"tenant must match {_TENANT.pattern}")
         self._targets = {"guardrail": guardrail, "cost": cost, "experiment": experiment}
         self._tls = tls
         self.metadata: tuple[tuple[str, str], ...] = tuple(
@@ -173,7 +178,11 @@ class Monitor:
 
     def close(self, timeout: float = 10.0) -> bool:
         """Flush (spooling what cannot be sent) and close every channel."""
-        delivered = self.shipper.close(timeout) if self.shipper is not None else True
+        deadline = time.monotonic() + timeout
+        with self._estimating_done:
+            self._estimating_done.wait_for(lambda: self._estimating == 0, timeout=timeout)
+        remaining = max(0.0, deadline - time.monotonic())
+        delivered = self.shipper.close(remaining) if self.shipper is not None else True
         with self._stubs_lock:
             if self._stubs_cache is not None:
                 for channel in self._stubs_cache.channels:
