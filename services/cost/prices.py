@@ -31,6 +31,7 @@ from services.common.errors import InvalidArgument
 MILLION = Decimal(1_000_000)
 MICROS_PER_USD = Decimal(1_000_000)
 MAX_MODEL_CHARS = 256
+_CANONICAL_CACHE_SIZE = 4096
 
 # Dated snapshot suffixes providers append to a model name: gpt-4o-2024-08-06,
 # claude-3-5-sonnet-20241022, claude-3-5-sonnet-v2@20241022 (Vertex AI).
@@ -238,6 +239,7 @@ class PriceTable:
 
     _by_model: dict[str, list[Price]] = field(default_factory=dict)
     _alias: dict[str, str] = field(default_factory=dict)
+    _canonical: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, *layers: Iterable[Price]) -> PriceTable:
@@ -261,13 +263,25 @@ class PriceTable:
         return [price for model in sorted(self._by_model) for price in self._by_model[model]]
 
     def canonical(self, model: str) -> str | None:
-        """The table's name for ``model`` (through aliases and snapshot suffixes)."""
+        """The table's name for ``model`` (through aliases and snapshot suffixes).
+
+        Memoised (CheckBudget asks for every call), in a bounded map because model
+        names come from callers.
+        """
+        if model in self._canonical:
+            return self._canonical[model]
+        found = None
         for candidate in model_candidates(model):
             if candidate in self._by_model:
-                return candidate
+                found = candidate
+                break
             if candidate in self._alias:
-                return self._alias[candidate]
-        return None
+                found = self._alias[candidate]
+                break
+        if len(self._canonical) >= _CANONICAL_CACHE_SIZE:
+            self._canonical.clear()
+        self._canonical[model] = found
+        return found
 
     def history(self, model: str) -> list[Price]:
         """All entries of ``model`` by effective_from; empty when unknown."""
