@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 from llmops import records
 from llmops.v1 import common_pb2
@@ -133,3 +134,18 @@ def test_importing_the_client_pulls_in_no_heavy_or_server_dependencies() -> None
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_prompt_hash_vectors_shared_with_other_language_clients() -> None:
+    """tests/data/prompt_hash_vectors.json: messages, the exact canonical JSON, the hash.
+
+    Another language's client must produce ``canonical`` from ``messages`` byte for
+    byte (sorted keys, no whitespace, UTF-8, JSON string escapes) and hash it the same.
+    """
+    path = Path(__file__).parents[1] / "data" / "prompt_hash_vectors.json"
+    vectors = json.loads(path.read_text(encoding="utf-8"))
+    assert len(vectors) >= 8
+    for case in vectors:
+        digest = hashlib.sha256(case["canonical"].encode("utf-8")).hexdigest()[:16]
+        assert digest == case["prompt_hash"]
+        assert records.prompt_hash(case["messages"]) == case["prompt_hash"]
