@@ -41,6 +41,10 @@ lint: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m services.run
 
+# The suite watching a few thousand calls through the wrapped openai SDK, then a report.
+demo: $(STAMP)
+	$(BIN)/python bench/demo.py
+
 # System tools pip cannot install (promtool and prometheus for tests/deploy and tests/e2e).
 tools:
 	bash scripts/install-tools.sh

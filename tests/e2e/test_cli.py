@@ -285,9 +285,18 @@ def test_budgets_set_replaces_by_name_and_alerts_when_spend_crosses(
 
 def test_experiments_create_start_results_stop(llmops: Callable[..., Run]) -> None:
     created = llmops(
-        "experiments", "create", "tone", "--variant", "control:1:answer@v1",
-        "--variant", "friendly:3:answer@v2", "--metric", "thumbs_up", "--kind", "proportion",
-    )  # fmt: skip
+        "experiments",
+        "create",
+        "tone",
+        "--variant",
+        "control:1:answer@v1",
+        "--variant",
+        "friendly:3:answer@v2",
+        "--metric",
+        "thumbs_up",
+        "--kind",
+        "proportion",
+    )
     assert created.code == 0, created.err
     assert "experiment 'tone' created: draft" in created.out
     assert "control 25%, friendly 75%" in created.out
@@ -361,8 +370,11 @@ def test_console_script_reads_addresses_from_the_environment_and_exits_2_on_usag
     assert ok.returncode == 0, ok.stderr
     assert f"logsink     {suite.address('logsink')}  SERVING" in ok.stdout
     bad = subprocess.run(
-        [str(script), "spend", "--by", "planet"], env=env, capture_output=True, text=True,
+        [str(script), "spend", "--by", "planet"],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
-    )  # fmt: skip
+    )
     assert bad.returncode == 2
     assert "unknown planet" in bad.stderr

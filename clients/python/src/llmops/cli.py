@@ -807,10 +807,12 @@ def cmd_budgets_set(context: Context, args: argparse.Namespace) -> None:
         return
     verb = "replaced" if replaced else "created"
     context.print(f"budget {args.name!r} {verb} (id {response.status.budget.id})")
-    _print_budgets(context, [response.status])
+    context.print(budgets_table([response.status]))
 
 
-def _print_budgets(context: Context, statuses: Sequence[cost_pb2.BudgetStatus]) -> None:
+def budgets_table(statuses: Sequence[cost_pb2.BudgetStatus]) -> str:
+    """Budgets and where they stand (also used by the demo report)."""
+
     def scope(budget: cost_pb2.Budget) -> str:
         if budget.dimension == cost_pb2.SPEND_DIMENSION_UNSPECIFIED:
             return "tenant"
@@ -842,7 +844,7 @@ def _print_budgets(context: Context, statuses: Sequence[cost_pb2.BudgetStatus]) 
         "decision",
         "resets (UTC)",
     ]
-    context.print(table(headers, rows, right="limit,spent,used,alert"))
+    return table(headers, rows, right="limit,spent,used,alert")
 
 
 def cmd_budgets_list(context: Context, _args: argparse.Namespace) -> None:
@@ -851,7 +853,7 @@ def cmd_budgets_list(context: Context, _args: argparse.Namespace) -> None:
     if context.as_json:
         context.emit({"budgets": [to_dict(s) for s in statuses]})
     elif statuses:
-        _print_budgets(context, statuses)
+        context.print(budgets_table(statuses))
     else:
         context.print("no budgets")
 
@@ -862,7 +864,7 @@ def cmd_budgets_alerts(context: Context, _args: argparse.Namespace) -> None:
     if context.as_json:
         context.emit(to_dict(response))
     elif response.budgets:
-        _print_budgets(context, response.budgets)
+        context.print(budgets_table(response.budgets))
     else:
         context.print("no budget is past an alert threshold")
 
