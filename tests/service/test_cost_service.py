@@ -402,6 +402,28 @@ async def test_record_spend_is_idempotent_and_query_groups(
     assert list(other.rows) == []
 
 
+async def test_ledger_prices_each_call_at_the_price_in_force(
+    stub: cost_pb2_grpc.CostServiceStub,
+) -> None:
+    # o3 went from 10/40 to 2/8 per M tokens on 2025-06-10, in the middle of the month.
+    before = datetime(2025, 6, 9, 23, 30, tzinfo=UTC)
+    after = datetime(2025, 6, 10, 0, 30, tzinfo=UTC)
+    await stub.RecordSpend(
+        cost_pb2.RecordSpendRequest(
+            records=[
+                record("before", "o3", 1_000, 1_000, at=before),
+                record("after", "o3", 1_000, 1_000, at=after),
+            ]
+        ),
+        metadata=ACME,
+        timeout=10,
+    )
+    monthly = await stub.QuerySpend(
+        cost_pb2.QuerySpendRequest(granularity=cost_pb2.TIME_GRANULARITY_DAY), metadata=ACME
+    )
+    assert [row.cost.amount_micros for row in monthly.rows] == [50_000, 10_000]
+
+
 async def test_billed_amounts_win_over_estimates(stub: cost_pb2_grpc.CostServiceStub) -> None:
     at = datetime(2026, 11, 2, 10, tzinfo=UTC)
     await stub.RecordSpend(
