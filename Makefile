@@ -8,7 +8,7 @@ PROTOS := $(wildcard protos/llmops/v1/*.proto)
 GEN_OUT := clients/python/src
 PROTOC = $(BIN)/python -m grpc_tools.protoc -I protos
 
-.PHONY: venv gen gen-check lint run test test-faults tools node-deps
+.PHONY: venv gen gen-check lint run test test-faults tools node-deps demo
 
 venv: $(STAMP)
 
