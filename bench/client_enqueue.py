@@ -104,7 +104,7 @@ def main() -> None:
     server.start()
     with tempfile.TemporaryDirectory() as spool:
         shipper = Shipper(
-            lambda: create_channel(f"127.0.0.1:{port}", "llmops.v1.LogSinkService"),
+            lambda: create_channel(f"127.0.0.1:{port}", "llmops.v1.LogSinkService", retries=False),
             spool_dir=Path(spool),
             max_queue=max(8192, n),
         )

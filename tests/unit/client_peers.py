@@ -7,6 +7,7 @@ tested against the real services in tests/service and tests/e2e as well.
 
 from __future__ import annotations
 
+import datetime
 import re
 import socket
 import threading
@@ -16,6 +17,10 @@ from concurrent import futures
 from typing import Any
 
 import grpc
+from google.protobuf import any_pb2
+from google.protobuf.duration_pb2 import Duration
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
 from llmops.v1 import (
     common_pb2,
     cost_pb2,
@@ -48,12 +53,29 @@ class PeerLogSink(logsink_pb2_grpc.LogSinkServiceServicer):
         self.deliveries = 0
         self.metadata: list[dict[str, str]] = []
         self.refuse_with: grpc.StatusCode | None = None
+        # Refuse the next stream with UNAVAILABLE and this google.rpc.RetryInfo delay.
+        self.retry_after_once: float | None = None
         self.lock = threading.Lock()
 
     def StreamRecords(self, request_iterator: Iterator[Any], context: Any) -> Iterator[Any]:
         self.metadata.append({k: v for k, v in context.invocation_metadata()})
         if self.refuse_with is not None:
             context.abort(self.refuse_with, "peer refuses this stream")
+        if self.retry_after_once is not None:
+            delay = Duration()
+            delay.FromTimedelta(datetime.timedelta(seconds=self.retry_after_once))
+            self.retry_after_once = None
+            detail = any_pb2.Any()
+            detail.Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+            context.abort_with_status(
+                rpc_status.to_status(
+                    status_pb2.Status(
+                        code=grpc.StatusCode.UNAVAILABLE.value[0],
+                        message="overloaded, come back later",
+                        details=[detail],
+                    )
+                )
+            )
         for request in request_iterator:
             ack = logsink_pb2.StreamRecordsResponse(batch_id=request.batch_id)
             with self.lock:

@@ -41,7 +41,7 @@ def make_shipper(port: int, spool: Path | None, **options: Any) -> Shipper:
         "ack_timeout": 5.0,
     }
     return Shipper(
-        lambda: create_channel(target, "llmops.v1.LogSinkService"),
+        lambda: create_channel(target, "llmops.v1.LogSinkService", retries=False),
         metadata=(("x-llmops-tenant", "acme"),),
         spool_dir=spool,
         **{**defaults, **options},
@@ -314,4 +314,21 @@ def test_many_app_threads_with_a_small_queue_lose_nothing(
     assert shipper.flush(30)
     assert set(sink.records) == {r.request_id for rs in per_thread for r in rs}
     assert shipper.dropped == 0
+    shipper.close(5)
+
+
+def test_server_sent_retry_delay_is_honoured(
+    peer: tuple[PeerServer, PeerLogSink], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server, sink = peer
+    sink.retry_after_once = 1.5
+    shipper = make_shipper(server.port, tmp_path / "spool", max_backoff=0.2)
+    sent = [record(i) for i in range(5)]
+    with caplog.at_level(logging.WARNING, logger="llmops.shipper"):
+        for r in sent:
+            shipper.enqueue(r)
+        assert shipper.flush(15)
+    retry = next(m for m in caplog.messages if "retrying in" in m)
+    assert float(retry.split("retrying in ")[1].split(" s")[0]) >= 1.5
+    assert set(sink.records) == {r.request_id for r in sent}
     shipper.close(5)

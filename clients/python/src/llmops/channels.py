@@ -37,26 +37,35 @@ def service_config(service: str) -> str:
     )
 
 
-def channel_options(service: str) -> list[tuple[str, str | int]]:
-    return [
-        ("grpc.service_config", service_config(service)),
-        ("grpc.enable_retries", 1),
+def channel_options(service: str, retries: bool = True) -> list[tuple[str, str | int]]:
+    keepalive: list[tuple[str, str | int]] = [
         ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
         ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.max_pings_without_data", 0),
     ]
+    if not retries:
+        return [("grpc.enable_retries", 0), *keepalive]
+    return [
+        ("grpc.service_config", service_config(service)),
+        ("grpc.enable_retries", 1),
+        *keepalive,
+    ]
 
 
 def create_channel(
-    target: str, service: str, tls: bool | grpc.ChannelCredentials = False
+    target: str,
+    service: str,
+    tls: bool | grpc.ChannelCredentials = False,
+    retries: bool = True,
 ) -> grpc.Channel:
     """A channel to ``target`` for the proto service ``service`` (e.g. llmops.v1.CostService).
 
     ``tls=True`` uses the system roots; pass ``grpc.ssl_channel_credentials(root, key,
-    cert)`` for a private CA or mutual TLS.
+    cert)`` for a private CA or mutual TLS. ``retries=False`` leaves retrying to the
+    caller (the shipper, which backs off, honours RetryInfo and spools).
     """
-    options = channel_options(service)
+    options = channel_options(service, retries)
     if tls is False:
         return grpc.insecure_channel(target, options=options)
     credentials = grpc.ssl_channel_credentials() if tls is True else tls

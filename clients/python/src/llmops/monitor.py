@@ -140,7 +140,7 @@ class Monitor:
         self.shipper: Shipper | None = None
         if logsink is not None:
             self.shipper = Shipper(
-                lambda: create_channel(logsink, "llmops.v1.LogSinkService", tls),
+                lambda: create_channel(logsink, "llmops.v1.LogSinkService", tls, retries=False),
                 metadata=self.metadata,
                 spool_dir=spool_dir,
                 **dict(shipper_options or {}),
