@@ -16,6 +16,7 @@ import grpc
 import pytest
 from llmops.channels import create_channel
 from llmops.shipper import Shipper
+from llmops.spool import Spool
 from llmops.v1 import common_pb2
 
 from tests.unit.client_peers import PeerLogSink, PeerServer, free_port
@@ -332,3 +333,24 @@ def test_server_sent_retry_delay_is_honoured(
     assert float(retry.split("retrying in ")[1].split(" s")[0]) >= 1.5
     assert set(sink.records) == {r.request_id for r in sent}
     shipper.close(5)
+
+
+def test_spool_removes_stale_half_written_files_but_not_fresh_ones(tmp_path: Path) -> None:
+    spool_dir = tmp_path / "spool"
+    spool_dir.mkdir()
+    stale = spool_dir / "1-1-000000.tmp"
+    fresh = spool_dir / "2-2-000000.tmp"
+    stale.write_bytes(b"partial")
+    fresh.write_bytes(b"being written by another process")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    spool = Spool(spool_dir, 10_000)
+    assert not stale.exists()
+    assert fresh.exists()
+    assert spool.oldest() == []
+    written = record(1)
+    assert spool.write([written])
+    (path,) = spool.oldest()
+    assert [r.request_id for r in spool.read(path) or []] == [written.request_id]
+    spool.delete(path)
+    assert spool.size_bytes == 0

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 _SUFFIX = ".batch"
 _TMP_SUFFIX = ".tmp"
+_STALE_TMP_SECONDS = 60.0
 
 
 class Spool:
@@ -35,8 +36,12 @@ class Spool:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._counter = itertools.count()
+        # Half-written files of a crashed writer; a live process sharing the directory
+        # finishes its own within milliseconds, so only old ones are removed.
         for leftover in self.directory.glob(f"*{_TMP_SUFFIX}"):
-            leftover.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                if time.time() - leftover.stat().st_mtime > _STALE_TMP_SECONDS:
+                    leftover.unlink()
         self._bytes = sum(p.stat().st_size for p in self.directory.glob(f"*{_SUFFIX}"))
 
     @property
