@@ -44,9 +44,8 @@ Redactor = Callable[[str, str], str]
 
 
 class Outcome(enum.Enum):
-    """What happened to one record of a batch."""
+    """What happened to a record that was not stored now (stored ones are implied)."""
 
-    STORED = 1
     DUPLICATE = 2
     REJECTED = 3
 

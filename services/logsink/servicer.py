@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 _OUTCOMES = {
-    Outcome.STORED: logsink_pb2.RECORD_OUTCOME_STORED,
     Outcome.DUPLICATE: logsink_pb2.RECORD_OUTCOME_DUPLICATE,
     Outcome.REJECTED: logsink_pb2.RECORD_OUTCOME_REJECTED,
 }
