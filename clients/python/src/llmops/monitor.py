@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -745,7 +745,7 @@ class _StreamState:
             self.guards[index] = _StreamGuard(self.call.monitor, stub)
         return self.guards[index]
 
-    def process(self, chunk: Any, push: Callable[[_StreamGuard, str, bool], str]) -> bool:
+    def process(self, chunk: Any) -> bool:
         """Guard one chunk in place; False when it must not be shown to the app."""
         usage = records.field(chunk, "usage")
         if usage is not None:
@@ -764,7 +764,7 @@ class _StreamState:
             guard = self.guard(index)
             text = content or ""
             if guard is not None:
-                text = push(guard, text, ended)
+                text = guard.push(text, ended)
                 if guard.blocked is not None:
                     self.block(guard.blocked)
             if delta is not None and (content is not None or text):
@@ -821,10 +821,6 @@ class _StreamState:
             guard.close()
 
 
-def _sync_push(guard: _StreamGuard, text: str, end: bool) -> str:
-    return guard.push(text, end)
-
-
 class _GuardedStream:
     """Iterates a provider stream, re-yielding only what the output guard released."""
 
@@ -858,7 +854,7 @@ class _GuardedStream:
         state = self._state
         try:
             for chunk in self._upstream:
-                if state.process(chunk, _sync_push):
+                if state.process(chunk):
                     yield chunk
             for index, guard in state.open_guards():
                 tail = guard.push("", True)
@@ -934,9 +930,9 @@ class _AsyncGuardedStream:
         state = self._state
         choices = records.field(chunk, "choices") or []
         if not any(records.field(c, "finish_reason") is not None for c in choices):
-            return state.process(chunk, _sync_push)
+            return state.process(chunk)
         # The end of an answer waits for the guard's last responses: off the event loop.
-        return await asyncio.to_thread(state.process, chunk, _sync_push)
+        return await asyncio.to_thread(state.process, chunk)
 
 
 def _close_quietly(stream: Any) -> None:
