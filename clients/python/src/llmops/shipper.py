@@ -514,6 +514,7 @@ class Shipper:
         # The parent still owns (and will ship) its queued records and spool files it
         # is replaying; the child starts empty with fresh locks, threads and channel.
         self._init_state()
+        self.stats = ShipperStats()
         if self._spool is not None:
             self._spool = Spool(self._spool.directory, self._spool.max_bytes)
         if not self._closed:
