@@ -145,6 +145,14 @@ async def test_variants_from_the_real_experiment_service_render_and_are_recorded
     for u in users:
         greeting = "Hi! " if expected[u] == "friendly" else ""
         assert answers[u] == f"{greeting}where is my order?"
+    for u in users[:4]:
+        await asyncio.to_thread(services.monitor.record_outcome, "tone", u, "thumbs_up", 1.0)
+    results = await services.experiment.GetResults(
+        experiment_pb2.GetResultsRequest(experiment_id="tone"), metadata=ACME, timeout=10
+    )
+    assert results.metric.name == "thumbs_up"
+    counted = {v.variant: v.n for v in results.variants}
+    assert counted == {name: sum(expected[u] == name for u in users[:4]) for name, _ in variants}
     by_user = {r.user_id: r for r in await shipped(services)}
     for u in users:
         assert by_user[u].experiment_id == "tone"

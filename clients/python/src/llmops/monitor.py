@@ -166,6 +166,30 @@ class Monitor:
         )
         return response.assignment
 
+    def record_outcome(
+        self, experiment_id: str, user_id: str, metric: str, value: float, variant: str = ""
+    ) -> None:
+        """Report an app-level outcome (a thumbs-up, a score, a conversion) of a user.
+
+        Without ``variant`` the user's assignment is looked up (it is deterministic).
+        Not on the hot path: errors raise ``grpc.RpcError``.
+        """
+        stub = self._stubs().experiment
+        if stub is None:
+            raise ValueError("Monitor has no experiment target")
+        outcome = experiment_pb2.Outcome(
+            experiment_id=experiment_id,
+            variant=variant or self.assign(experiment_id, user_id).variant,
+            user_id=user_id,
+            metric=metric,
+            value=value,
+        )
+        stub.RecordOutcomes(
+            experiment_pb2.RecordOutcomesRequest(outcomes=[outcome]),
+            timeout=self.rpc_timeout,
+            metadata=self.metadata,
+        )
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every record so far is acknowledged by LogSink."""
         deadline = time.monotonic() + timeout
