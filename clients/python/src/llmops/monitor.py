@@ -1046,7 +1046,12 @@ class _Chat:
 class _WrappedClient:
     def __init__(self, client: Any, monitor: Monitor) -> None:
         self._client = client
+        self._monitor = monitor
         self.chat = _Chat(client.chat, monitor)
+
+    def with_options(self, *args: Any, **kwargs: Any) -> _WrappedClient:
+        """The SDK's per-request options (timeout, retries...), still monitored."""
+        return _WrappedClient(self._client.with_options(*args, **kwargs), self._monitor)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._client, name)
