@@ -49,7 +49,9 @@ BUDGET_SPEND = Gauge(
     "llmops_budget_spend_usd", "Spend in the budget's current window", ["tenant", "budget"]
 )
 BUDGET_REMAINING = Gauge(
-    "llmops_budget_remaining_usd", "Limit minus spend in the current window", ["tenant", "budget"]
+    "llmops_budget_remaining_usd",
+    "Limit minus spend in the current window, never below zero",
+    ["tenant", "budget"],
 )
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
