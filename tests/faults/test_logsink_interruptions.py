@@ -117,3 +117,62 @@ def test_sigterm_mid_stream_then_restart_loses_and_duplicates_nothing(tmp_path: 
         _assert_stored_once_with_texts(database, logsink, sent)
     finally:
         logsink.stop()
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def _batches(
+    prefix: str, count: int, sent: list[str]
+) -> Iterator[logsink_pb2.StreamRecordsRequest]:
+    for number in range(count):
+        records = [call_record() for _ in range(100)]
+        sent.extend(r.request_id for r in records)
+        yield logsink_pb2.StreamRecordsRequest(batch_id=f"{prefix}-{number}", records=records)
+
+
+def test_a_client_that_does_not_read_its_acks_does_not_hold_up_others(tmp_path: Path) -> None:
+    """A slow consumer: it streams 60 MB of records and leaves the acks unread.
+
+    Its records are stored as they arrive and its unread acks wait in the stream's
+    buffers (they are tens of bytes each), so meanwhile another client is served at
+    once, LogSink's memory does not grow with the data offered, and every ack is
+    still there when the slow client finally reads.
+    """
+    database = tmp_path / "logsink.db"
+    environment = {
+        "LLMOPS_DATABASE_URL": f"sqlite:///{database}",
+        "LLMOPS_OBJECT_STORE": f"file:{tmp_path / 'objects'}",
+        "LLMOPS_LOGSINK_TEXT_MODE": "full",
+    }
+    with logsink_process(tmp_path, environment) as logsink:
+        assert logsink.process is not None
+        rss_before = _rss_mb(logsink.process.pid)
+        address = f"127.0.0.1:{logsink.port}"
+        slow_sent: list[str] = []
+        with grpc.insecure_channel(address) as slow_channel:
+            # 300 batches of 100 records with 2 KB of text each: 60 MB offered.
+            slow = logsink_pb2_grpc.LogSinkServiceStub(slow_channel).StreamRecords(
+                _batches("slow", 300, slow_sent), timeout=120
+            )
+            time.sleep(3)
+            fast_sent: list[str] = []
+            with grpc.insecure_channel(address) as fast_channel:
+                fast = logsink_pb2_grpc.LogSinkServiceStub(fast_channel)
+                started = time.monotonic()
+                acks = list(fast.StreamRecords(_batches("fast", 10, fast_sent), timeout=60))
+                fast_seconds = time.monotonic() - started
+            assert sum(a.stored for a in acks) == len(fast_sent) == 1000
+            rss_while_stalled = _rss_mb(logsink.process.pid)
+            slow_acks = list(slow)
+        assert sum(a.stored for a in slow_acks) == len(slow_sent) == 30_000
+        assert logsink.serving()
+    assert fast_seconds < 30
+    assert rss_while_stalled - rss_before < 150, (rss_before, rss_while_stalled)
+    with sqlite3.connect(database) as conn:
+        count = conn.execute("SELECT count(DISTINCT request_id), count(*) FROM logsink_records")
+        assert count.fetchone() == (31_000, 31_000)
