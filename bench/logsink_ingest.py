@@ -36,7 +36,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from llmops.v1 import common_pb2, logsink_pb2, logsink_pb2_grpc
 
 from services.common.db import create_engine
-from services.logsink.records import to_row
+from services.logsink.records import Limits, parse
 from services.logsink.store import metadata, records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,8 +167,9 @@ def raw_insert(database_url: str, total: int, batch_size: int) -> float:
     template = make_batch(0, batch_size)
     columns = [c.name for c in records.columns if c.name != "id"]
     now_us = time.time_ns() // 1000
+    limits = Limits(max_text_bytes=1 << 20, max_future_us=0)
     rows_per_batch = [
-        [tuple(to_row(r, "default", now_us)[c] for c in columns) for r in template.records]
+        [tuple(parse(r, "default", now_us, limits)[c] for c in columns) for r in template.records]
     ]
     batches = total // batch_size
     # Fresh random UUIDs, as the stream sends, so the unique index does the same work;

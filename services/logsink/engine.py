@@ -32,7 +32,7 @@ from services.common.errors import LlmopsError, NotFound, Unavailable
 from services.common.objectstore import ObjectStore
 from services.logsink.metrics import LlmMetrics
 from services.logsink.outbox import ForwardPlan, StoredRecord
-from services.logsink.records import Limits, from_row, to_row, validate
+from services.logsink.records import Limits, from_row, parse
 from services.logsink.segments import SegmentBuilder, decode_texts, segment_key
 from services.logsink.settings import TextMode
 from services.logsink.store import GroupStats, RecordFilter, RecordStore, StoredText
@@ -169,14 +169,14 @@ class LogSinkEngine:
         accepted: list[tuple[int, common_pb2.CallRecord, dict[str, Any]]] = []
         seen: set[str] = set()
         for index, record in enumerate(batch):
-            reason = validate(record, self._limits, ingest_us)
-            if reason is not None:
-                results.append(RecordResult(index, record.request_id, Outcome.REJECTED, reason))
-            elif record.request_id in seen:
-                results.append(RecordResult(index, record.request_id, Outcome.DUPLICATE))
+            row = parse(record, tenant, ingest_us, self._limits)
+            if isinstance(row, str):
+                results.append(RecordResult(index, record.request_id, Outcome.REJECTED, row))
+            elif row["request_id"] in seen:
+                results.append(RecordResult(index, row["request_id"], Outcome.DUPLICATE))
             else:
-                seen.add(record.request_id)
-                accepted.append((index, record, to_row(record, tenant, ingest_us)))
+                seen.add(row["request_id"])
+                accepted.append((index, record, row))
         responses, key = self._write_texts(tenant, accepted) if accepted else ([], None)
         return PreparedBatch(tenant, ingest_us, accepted, responses, key, results)
 
@@ -196,7 +196,7 @@ class LogSinkEngine:
                 [
                     StoredRecord(record, row["error_message"], response)
                     for (_, record, row), response in zip(accepted, prepared.responses, strict=True)
-                    if record.request_id in stored_ids
+                    if row["request_id"] in stored_ids
                 ]
             )
 
@@ -204,9 +204,9 @@ class LogSinkEngine:
             prepared.tenant, rows, prepared.segment_key, prepared.ingest_us, outbox_for
         )
         if len(stored_ids) < len(accepted):
-            for index, record, _ in accepted:
-                if record.request_id not in stored_ids:
-                    results.append(RecordResult(index, record.request_id, Outcome.DUPLICATE))
+            for index, _, row in accepted:
+                if row["request_id"] not in stored_ids:
+                    results.append(RecordResult(index, row["request_id"], Outcome.DUPLICATE))
             results.sort(key=lambda r: r.index)
         self._metrics.observe(row for row in rows if row["request_id"] in stored_ids)
         return BatchResult(len(stored_ids), results)

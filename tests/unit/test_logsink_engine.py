@@ -14,12 +14,18 @@ from llmops.v1 import common_pb2, cost_pb2, drift_pb2, experiment_pb2
 from services.logsink.forwarder import backoff_seconds
 from services.logsink.metrics import OVERFLOW_LABEL, LabelCap
 from services.logsink.outbox import COST, DRIFT, EXPERIMENT, ForwardPlan, StoredRecord, sampled
-from services.logsink.records import Limits, from_row, to_row, validate
+from services.logsink.records import Limits, from_row, parse
 from services.logsink.segments import SegmentBuilder, decode_texts, segment_key
 from services.logsink.store import percentile
 
 NOW_US = 1_790_000_000_000_000
 LIMITS = Limits(max_text_bytes=16, max_future_us=60_000_000)
+
+
+def validate(record: common_pb2.CallRecord, limits: Limits, now_us: int) -> str | None:
+    """The rejection reason, or None when the record parses into a row."""
+    parsed = parse(record, "t", now_us, limits)
+    return parsed if isinstance(parsed, str) else None
 
 
 def _record(**fields: object) -> common_pb2.CallRecord:
@@ -67,7 +73,8 @@ def test_reasoning_tokens_may_not_exceed_output_tokens() -> None:
 def test_row_round_trip_keeps_microseconds_and_drops_texts() -> None:
     original = _record(prompt_text="p", response_text="r", metadata={"a": "b"})
     original.timestamp.nanos = 123_456_789
-    row = to_row(original, "acme", NOW_US)
+    row = parse(original, "acme", NOW_US, LIMITS)
+    assert isinstance(row, dict)
     assert row["tenant"] == "acme"
     assert row["ts_us"] % 1_000_000 == 123_456
     back = from_row({**row, "id": 1})
