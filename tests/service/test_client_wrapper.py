@@ -126,6 +126,7 @@ def test_input_block_raises_without_calling_the_llm_and_records_filtered(
     assert suite.llm.llm.requests == before
     record = suite.only_record()
     assert record.status == common_pb2.CALL_STATUS_FILTERED
+    assert record.metadata["llmops.input_findings"] == "injection:INSTRUCTION_OVERRIDE"
     assert record.request_id == blocked.value.request_id
     assert record.error_type == "GuardrailBlocked"
 
@@ -136,6 +137,7 @@ def test_input_redaction_changes_the_text_sent_to_the_llm(suite: Suite) -> None:
     assert answer.choices[0].message.content == "write to [EMAIL] today"
     assert original[0]["content"] == "ECHO: write to ann@example.com today", "caller's list kept"
     record = suite.only_record()
+    assert record.metadata["llmops.input_findings"] == "pii:EMAIL"
     assert "ann@example.com" not in record.prompt_text
     assert record.prompt_hash == records.prompt_hash(user("ECHO: write to [EMAIL] today"))
 
@@ -166,6 +168,7 @@ def test_streamed_answer_is_guarded_and_only_released_text_reaches_the_app(
     assert text == "here is [SECRET] and more words follow"
     record = suite.only_record()
     assert record.response_text == text
+    assert record.metadata["llmops.output_findings"] == "secrets:API_KEY"
     assert record.time_to_first_token_ms > 0
     assert record.usage.output_tokens > 0
     assert not record.usage.estimated

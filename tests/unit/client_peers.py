@@ -163,10 +163,11 @@ class PeerGuardrail(guardrail_pb2_grpc.GuardrailServiceServicer):
                 if request.end_of_stream
                 else max(released, max(received.rfind(" "), received.rfind("\n")) + 1)
             )
-            action, safe, _ = _verdict(received[released:cut], output=True)
+            action, safe, findings = _verdict(received[released:cut], output=True)
             released = cut
             yield guardrail_pb2.CheckOutputStreamResponse(
                 release_text=safe,
+                findings=findings,
                 action=action,
                 held_back=len(received) - cut,
                 policy="peer",

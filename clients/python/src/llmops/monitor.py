@@ -21,7 +21,14 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -383,6 +390,7 @@ class _Call:
             except grpc.RpcError as exc:
                 self.monitor._check_failed("guardrail.CheckInput", exc)
                 continue
+            self.note_findings("input", verdict.findings)
             if verdict.action == guardrail_pb2.GUARD_ACTION_BLOCK:
                 blocked = GuardrailBlocked(
                     "input", verdict.findings, verdict.policy, self.record.request_id
@@ -457,6 +465,7 @@ class _Call:
                 except grpc.RpcError as exc:
                     self.monitor._check_failed("guardrail.CheckOutput", exc)
                     continue
+                self.note_findings("output", verdict.findings)
                 if verdict.action == guardrail_pb2.GUARD_ACTION_BLOCK:
                     blocked = GuardrailBlocked(
                         "output", verdict.findings, verdict.policy, self.record.request_id
@@ -470,6 +479,17 @@ class _Call:
         text = records.field(first, "content")
         self.succeed(records.field(response, "usage"), text if isinstance(text, str) else "")
         return response
+
+    def note_findings(self, stage: str, findings: Iterable[guardrail_pb2.Finding]) -> None:
+        """What the guards found, as low-cardinality ``detector:TYPE`` lists in metadata."""
+        key = f"llmops.{stage}_findings"
+        kinds = {f"{f.detector}:{f.type}" for f in findings}
+        if not kinds:
+            return
+        kinds.update(k for k in self.record.metadata.get(key, "").split(",") if k)
+        self.record.metadata[key] = records.clip(
+            ",".join(sorted(kinds)), records.MAX_METADATA_CHARS
+        )
 
     def succeed(self, usage: Any, response_text: str) -> None:
         self.record.status = common_pb2.CALL_STATUS_SUCCESS
@@ -648,6 +668,7 @@ class _StreamGuard:
         self._held_back = 0
         # (send time, length) of each chunk the guard has not answered yet, oldest first.
         self._unanswered: deque[tuple[float, int]] = deque()
+        self.findings: list[guardrail_pb2.Finding] = []
         self.blocked: GuardrailBlocked | None = None
         threading.Thread(target=self._read, name="llmops-output-guard", daemon=True).start()
 
@@ -671,6 +692,7 @@ class _StreamGuard:
                 return "".join(released)
             if isinstance(answer, grpc.RpcError):
                 return "".join(released) + self._fail_open(answer)
+            self.findings.extend(answer.findings)
             if answer.action == guardrail_pb2.GUARD_ACTION_BLOCK:
                 self.blocked = GuardrailBlocked("output", answer.findings, answer.policy)
                 self.close()
@@ -843,6 +865,7 @@ class _StreamState:
     def close_guards(self) -> None:
         for guard in self.guards.values():
             guard.close()
+            self.call.note_findings("output", guard.findings)
 
 
 class _GuardedStream:
