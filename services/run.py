@@ -87,13 +87,14 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
 
     children = [Child(name, full, settings, _spawn(name)) for name, full, settings in configs]
+    failed: Child | None = None
     try:
         failed = _wait_until_serving(children, stop)
         if failed is None and not stop.is_set():
             _print_endpoints(children)
             failed = _watch(children, stop)
     finally:
-        clean = _stop_all(children, max(c.settings.grace_seconds for c in children))
+        clean = _stop_all(children, max(c.settings.grace_seconds for c in children), failed)
     if failed is not None:
         return EXIT_CHILD_FAILED
     return 0 if clean else EXIT_CHILD_FAILED
@@ -189,8 +190,11 @@ def _report_death(child: Child) -> None:
     )
 
 
-def _stop_all(children: list[Child], grace: float) -> bool:
-    """SIGTERM every running child, wait out the grace period, then kill stragglers."""
+def _stop_all(children: list[Child], grace: float, dead: Child | None) -> bool:
+    """SIGTERM every running child, wait out the grace period, then kill stragglers.
+
+    Returns whether every child exited 0; ``dead`` (already reported) is not reported again.
+    """
     for child in children:
         if child.process.poll() is None:
             child.process.send_signal(signal.SIGTERM)
@@ -203,8 +207,9 @@ def _stop_all(children: list[Child], grace: float) -> bool:
             print(f"llmops: {child.name} did not stop in time; killing it", file=sys.stderr)
             child.process.kill()
             code = child.process.wait()
-        if code != 0:
-            clean = False
+        if code != 0 and child is not dead:
+            print(f"llmops: {child.name} stopped with exit code {code}", file=sys.stderr)
+        clean = clean and code == 0
     return clean
 
 
