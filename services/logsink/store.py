@@ -8,7 +8,6 @@ PostgreSQL.
 
 from __future__ import annotations
 
-import functools
 import math
 import operator
 from collections import defaultdict
@@ -225,13 +224,7 @@ class RecordStore:
             if self.dialect == "postgresql":
                 stored = set(conn.exec_driver_sql(_PG_UNNEST_INSERT, _columnar(rows)).scalars())
             else:
-                stored = set()
-                for start in range(0, len(rows), _SQLITE_ROWS_PER_STATEMENT):
-                    chunk = rows[start : start + _SQLITE_ROWS_PER_STATEMENT]
-                    params = tuple(value for row in chunk for value in _row_values(row))
-                    stored.update(
-                        conn.exec_driver_sql(_sqlite_insert(len(chunk)), params).scalars()
-                    )
+                stored = _sqlite_insert(conn, tenant, rows)
             entries = [
                 {
                     "tenant": tenant,
@@ -412,21 +405,37 @@ def _columnar(rows: list[dict[str, Any]]) -> tuple[list[Any], ...]:
     return tuple([row[column.name] for row in rows] for column in _INSERTED_COLUMNS)
 
 
-# On SQLite a hand-built multi-row VALUES statement through the driver avoids
-# SQLAlchemy's per-row parameter processing, which cost more than the insert itself.
-# Rows per statement stay under SQLite's 32766 bound parameters.
-_SQLITE_ROWS_PER_STATEMENT = 32766 // len(_INSERTED_COLUMNS) // 2
+_SQLITE_INSERT = (
+    f"INSERT INTO {records.name} ({', '.join(c.name for c in _INSERTED_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_INSERTED_COLUMNS))}) "
+    "ON CONFLICT (tenant, request_id) DO NOTHING"
+)
 _row_values = operator.itemgetter(*(column.name for column in _INSERTED_COLUMNS))
 
 
-@functools.lru_cache(maxsize=8)
-def _sqlite_insert(row_count: int) -> str:
-    placeholders = "(" + ", ".join("?" * len(_INSERTED_COLUMNS)) + ")"
-    return (
-        f"INSERT INTO {records.name} ({', '.join(c.name for c in _INSERTED_COLUMNS)}) "
-        f"VALUES {', '.join([placeholders] * row_count)} "
-        "ON CONFLICT (tenant, request_id) DO NOTHING RETURNING request_id"
+def _sqlite_insert(conn: sa.Connection, tenant: str, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert through the driver's executemany; returns the request_ids stored now.
+
+    executemany is the fastest insert SQLite offers from Python (SQLAlchemy's per-row
+    parameter handling and a RETURNING clause each cost more than the insert), but
+    it only reports how many rows were inserted. When that is all of them -- the
+    usual case -- nothing else is needed. Otherwise the new rows are the ones with
+    the highest ids: this transaction holds SQLite's single write lock, and a new
+    rowid is always larger than every existing one.
+    """
+    inserted = conn.exec_driver_sql(_SQLITE_INSERT, [_row_values(row) for row in rows]).rowcount
+    ids = [row["request_id"] for row in rows]
+    if inserted == len(rows):
+        return set(ids)
+    if inserted == 0:
+        return set()
+    newest = (
+        sa.select(records.c.request_id)
+        .where(records.c.tenant == tenant, records.c.request_id.in_(ids))
+        .order_by(records.c.id.desc())
+        .limit(inserted)
     )
+    return set(conn.execute(newest).scalars())
 
 
 def _sync_every_commit(dbapi_connection: Any, _record: Any) -> None:

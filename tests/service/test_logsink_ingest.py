@@ -402,3 +402,33 @@ async def test_stalled_database_stops_reading_the_stream_instead_of_buffering(
         await collector
         assert [a.batch_id for a in acks] == [f"b{n}" for n in range(total)]
         assert sum(a.stored for a in acks) == total * 25
+
+
+async def test_partly_replayed_batch_stores_only_the_new_records(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        await sink.stream([batch("first", [record("a"), record("b", response_text="old b")])])
+        [ack] = await sink.stream(
+            [
+                batch(
+                    "second",
+                    [
+                        record("b", response_text="new b"),
+                        record("c"),
+                        record("a"),
+                        record("d", response_text="d"),
+                    ],
+                )
+            ]
+        )
+        assert (ack.stored, ack.duplicates) == (2, 2)
+        assert [(r.index, r.request_id, r.outcome) for r in ack.results] == [
+            (0, "b", DUPLICATE),
+            (2, "a", DUPLICATE),
+        ]
+        got = await sink.stub.GetRecord(
+            logsink_pb2.GetRecordRequest(request_id="b", include_text=True)
+        )
+        assert got.record.response_text == "old b"
+        assert await _count(sink) == 4
