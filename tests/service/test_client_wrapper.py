@@ -150,8 +150,11 @@ def test_output_redaction_and_block_on_non_streamed_answers(suite: Suite) -> Non
     with pytest.raises(GuardrailBlocked) as blocked:
         suite.client.chat.completions.create(model="fake-1", messages=user("ECHO: BLOCKME now"))
     assert blocked.value.stage == "output"
-    statuses = sorted(r.status for r in suite.shipped())
-    assert statuses == [common_pb2.CALL_STATUS_SUCCESS, common_pb2.CALL_STATUS_FILTERED]
+    by_status = {r.status: r for r in suite.shipped()}
+    assert set(by_status) == {common_pb2.CALL_STATUS_SUCCESS, common_pb2.CALL_STATUS_FILTERED}
+    filtered = by_status[common_pb2.CALL_STATUS_FILTERED]
+    assert filtered.usage.output_tokens > 0, "a blocked answer was still generated and billed"
+    assert filtered.response_text == ""
 
 
 def test_streamed_answer_is_guarded_and_only_released_text_reaches_the_app(

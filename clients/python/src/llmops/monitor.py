@@ -447,6 +447,10 @@ class _Call:
 
     def after(self, response: Any) -> _Steps:
         self.record.latency_ms = records.elapsed_ms(self.llm_start)
+        reported = records.usage_from_provider(records.field(response, "usage"))
+        if reported is not None:
+            # Billed even if the output guard blocks the answer: the record says so.
+            self.record.usage.CopyFrom(reported)
         choices = records.field(response, "choices") or []
         stub = self.stubs.guardrail
         if stub is not None and self.monitor.guard_output:
@@ -840,6 +844,12 @@ class _StreamState:
         blocked.request_id = self.call.record.request_id
         self.close_guards()
         self.finished = True
+        reported = records.usage_from_provider(self.usage)
+        if reported is not None:
+            self.call.record.usage.CopyFrom(reported)
+        else:
+            # Providers report a stream's usage at its end, which a block never reaches.
+            self.call.record.usage.estimated = True
         self.call._finish_blocked(blocked)
         raise blocked
 
