@@ -14,6 +14,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import re2
 import yaml
 
 from services.common.settings import CommonSettings, env_name, load_settings
@@ -272,3 +273,32 @@ def test_variables_shared_by_services_get_the_same_value_everywhere(
     for variable, by_service in shared.items():
         assert len(set(by_service.values())) == 1, f"{variable}: {by_service}"
     assert all(shared["LLMOPS_PSEUDONYM_SECRET"].values())
+
+
+def test_prometheus_k8s_config_discovers_the_annotated_pods_as_their_jobs(
+    objects: list[dict[str, Any]],
+) -> None:
+    """Debian's promtool has no Kubernetes discovery, so the relabelling is checked here."""
+    config = yaml.safe_load((REPO / "deploy" / "prometheus" / "prometheus-k8s.yml").read_text())
+    (job,) = config["scrape_configs"]
+    assert job["kubernetes_sd_configs"][0]["namespaces"]["names"] == [NAMESPACE]
+    relabels = job["relabel_configs"]
+    by_target = {r.get("target_label"): r for r in relabels}
+    for rule in relabels:
+        re2.compile(rule.get("regex", "(.*)"))
+
+    # Prometheus turns annotation/label names into meta labels like this.
+    def meta(kind: str, name: str) -> str:
+        return f"__meta_kubernetes_pod_{kind}_" + "".join(c if c.isalnum() else "_" for c in name)
+
+    for deployment in _by_kind(objects, "Deployment").values():
+        template = deployment["spec"]["template"]["metadata"]
+        annotations = {meta("annotation", k): v for k, v in template["annotations"].items()}
+        labels = {meta("label", k): v for k, v in template["labels"].items()}
+        keep = next(r for r in relabels if r.get("action") == "keep")
+        assert re2.fullmatch(keep["regex"], annotations[keep["source_labels"][0]])
+        address = by_target["__address__"]
+        joined = f"10.0.0.7:50051;{annotations[address['source_labels'][1]]}"
+        port = re2.sub(address["regex"], address["replacement"].replace("$", "\\"), joined)
+        assert port == f"10.0.0.7:{_container(deployment)['ports'][1]['containerPort']}"
+        assert labels[by_target["job"]["source_labels"][0]] == deployment["metadata"]["name"]
