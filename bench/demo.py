@@ -16,7 +16,7 @@ Then it prints what a person running this would want to know: guard actions, cos
 model and variant, latency percentiles, budget state, the drift verdict and the
 experiment result.
 
-    .venv/bin/python bench/demo.py --calls 3000
+    .venv/bin/python bench/demo.py --calls 4000
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ TEMPLATE = "support-answer@v1"
 # The drift monitor watches the cheap model's answers, the bulk of the traffic;
 # LogSink forwards answers to the monitor "<model>/<prompt_template>".
 MONITOR = f"{CHEAP}/{TEMPLATE}"
+# Embedding a baseline is the slowest step on a laptop CPU; 1000 answers are plenty.
+BASELINE_LIMIT = 1000
 # Simulated users: the concise variant earns somewhat more thumbs-up. The experiment
 # service does not know this; whether it finds the difference is the point.
 THUMBS_UP_RATE = {"control": 0.30, "concise": 0.36}
@@ -139,8 +141,8 @@ def suite(data: Path) -> Iterator[dict[str, str]]:
         "LLMOPS_DATABASE_URL": f"sqlite:///{data}/llmops.db",
         "LLMOPS_OBJECT_STORE": f"file:{data}/objects",
         "LLMOPS_GRACE_SECONDS": "2",
-        # Every answer goes to the drift window, and forwarding keeps up with the run.
-        "LLMOPS_LOGSINK_DRIFT_SAMPLE_RATE": "1.0",
+        # Forwarding keeps up with the run; the drift sample rate stays at its
+        # production default (a tenth of the answers).
         "LLMOPS_LOGSINK_FORWARD_INTERVAL_SECONDS": "0.2",
         "LLMOPS_PSEUDONYM_SECRET": "demo-secret-0123456789abcdef",
     }
@@ -204,11 +206,13 @@ class ProgressBar:
         self.total = total
         self.started = time.monotonic()
         self._last = 0.0
+        self._finished = False
 
     def update(self, done: int, note: str = "") -> None:
         now = time.monotonic()
-        if now - self._last < 0.1 and done < self.total:
+        if self._finished or (now - self._last < 0.1 and done < self.total):
             return
+        self._finished = done >= self.total
         self._last = now
         width = 30
         filled = width * done // self.total
@@ -262,9 +266,10 @@ def setup(addresses: dict[str, str], calls: int) -> None:
             metadata=METADATA,
             timeout=10,
         )
-        # A quarter of the calls go to the expensive model; the limit is half of what
-        # they would cost, so it is crossed about half way through the run.
-        limit = max(1, typical.cost.amount_micros * calls // 4 // 2)
+        # A quarter of the calls go to the expensive model; the limit is a third of
+        # what they would cost at this typical size (the test server's answers are
+        # shorter), so it is crossed about two thirds into the run.
+        limit = max(1, typical.cost.amount_micros * calls // 4 // 3)
         cost.CreateBudget(
             cost_pb2.CreateBudgetRequest(
                 budget=cost_pb2.Budget(
@@ -290,10 +295,13 @@ def one_call(
     tally: Tally,
     mon: Monitor,
     addresses: dict[str, str],
+    calls: int,
 ) -> None:
     """One application request: pick what kind of call it is, make it, count what happened."""
     roll = rng.random()
-    user = f"user-{rng.randrange(400)}"
+    # Twice as many users as calls: most users call once or twice, so the
+    # experiment gets enough users per variant for a verdict.
+    user = f"user-{rng.randrange(2 * calls)}"
     model = EXPENSIVE if rng.random() < 0.25 else CHEAP
     question = rng.choice(QUESTIONS).format(n=rng.randrange(10_000))
     headers = {
@@ -414,6 +422,7 @@ def drive(
                         tally,
                         mon,
                         addresses,
+                        calls,
                     )
                     for i in range(start, stop)
                 ]
@@ -559,10 +568,7 @@ def report(
         lines.append(budgets_table(budgets.budgets))
 
         lines += ["", f"Drift of {CHEAP}'s answers (baseline: answers before the half-way mark)"]
-        answered = sum(
-            1 for r in records if r.model == CHEAP and r.status == common_pb2.CALL_STATUS_SUCCESS
-        )
-        lines += list(_drift(drift, started, halfway, answered))
+        lines += list(_drift(drift, started, halfway))
 
         lines += ["", "Experiment"]
         results = experiment.GetResults(
@@ -609,11 +615,12 @@ def _all_records(logsink: logsink_pb2_grpc.LogSinkServiceStub) -> list[common_pb
 
 
 def _drift(
-    drift: drift_pb2_grpc.DriftServiceStub, started: datetime, halfway: datetime, answered: int
+    drift: drift_pb2_grpc.DriftServiceStub, started: datetime, halfway: datetime
 ) -> Iterator[str]:
-    """Baseline from the first half's stored answers; the window is what LogSink forwarded."""
-    _wait_for_window(drift, answered)
-    selection = drift_pb2.RecordSelection(model=CHEAP, limit=5000)
+    """Baseline from the first half's stored answers (the last BASELINE_LIMIT of them);
+    the window is what LogSink forwarded during the whole run."""
+    _wait_for_window(drift)
+    selection = drift_pb2.RecordSelection(model=CHEAP, limit=BASELINE_LIMIT)
     selection.time_range.start_time.FromDatetime(started)
     selection.time_range.end_time.FromDatetime(halfway)
     try:
@@ -633,28 +640,31 @@ def _drift(
         yield f"no verdict: {exc.details()} (run with more --calls)"
 
 
-def _wait_for_window(drift: drift_pb2_grpc.DriftServiceStub, answered: int) -> None:
-    """LogSink forwards answers as they are stored and DriftService embeds them; wait
-    until the window holds every answer (or is full) so the check sees the whole run."""
+def _wait_for_window(drift: drift_pb2_grpc.DriftServiceStub) -> None:
+    """LogSink forwards a sample of the answers as it stores them and DriftService embeds
+    them; wait until the window stops growing so the check sees the whole run."""
     deadline = time.monotonic() + 180
+    sizes: list[int] = []
     while time.monotonic() < deadline:
         try:
-            monitor = drift.GetMonitor(
-                drift_pb2.GetMonitorRequest(monitor_id=MONITOR), metadata=METADATA, timeout=30
-            ).monitor
+            sizes.append(
+                drift.GetMonitor(
+                    drift_pb2.GetMonitorRequest(monitor_id=MONITOR), metadata=METADATA, timeout=30
+                ).monitor.window_size
+            )
         except grpc.RpcError as exc:
             if exc.code() != grpc.StatusCode.NOT_FOUND:
                 raise
-        else:
-            if monitor.window_size >= min(answered, monitor.window_capacity):
-                return
-        time.sleep(0.5)
-    progress("warning: the drift window had not received every answer after 180 s")
+            sizes.append(0)
+        if len(sizes) >= 4 and sizes[-1] == sizes[-4]:
+            return
+        time.sleep(1.0)
+    progress("warning: the drift window was still growing after 180 s")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--calls", type=int, default=3000, help="LLM calls to drive (3000)")
+    parser.add_argument("--calls", type=int, default=4000, help="LLM calls to drive (4000)")
     parser.add_argument("--workers", type=int, default=8, help="application threads (8)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the traffic mix")
     parser.add_argument("--keep", type=Path, help="keep the data folder here instead of a temp")

@@ -95,6 +95,8 @@ METRIC_KINDS = {
     "continuous": experiment_pb2.METRIC_KIND_CONTINUOUS,
     "proportion": experiment_pb2.METRIC_KIND_PROPORTION,
 }
+# A health check failing with these means nothing answers at the address.
+_DOWN_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 STATS_GROUPS = {
     "model": logsink_pb2.STATS_GROUP_BY_MODEL,
     "template": logsink_pb2.STATS_GROUP_BY_PROMPT_TEMPLATE,
@@ -129,7 +131,7 @@ class Context:
             raise ServiceError(service, self.addresses[service], exc, self.timeout) from exc
 
     def emit(self, data: Any) -> None:
-        json.dump(data, self.out, indent=2, ensure_ascii=False, sort_keys=False)
+        json.dump(data, self.out, indent=2, ensure_ascii=False)
         self.out.write("\n")
 
     def print(self, text: str = "") -> None:
@@ -535,9 +537,6 @@ def cmd_status(context: Context, _args: argparse.Namespace) -> int:
             )
         )
     return EXIT_OK if all(r["status"] == "SERVING" for r in rows) else EXIT_FAILED
-
-
-_DOWN_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
 
 
 def _record_filter(args: argparse.Namespace) -> logsink_pb2.RecordFilter:
