@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 import pytest
 import pytest_asyncio
+from google.protobuf import timestamp_pb2
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from llmops.v1 import common_pb2, drift_pb2, drift_pb2_grpc, logsink_pb2, logsink_pb2_grpc
@@ -210,6 +211,19 @@ async def test_small_baseline_says_how_many_more_texts_are_needed(env: Env) -> N
                 monitor_id="m", records=drift_pb2.RecordSelection(model="rejected-model")
             ),
             "records",
+        ),
+        (
+            drift_pb2.SetBaselineRequest(
+                monitor_id="m",
+                records=drift_pb2.RecordSelection(
+                    model="gpt-4o",
+                    time_range=common_pb2.TimeRange(
+                        start_time=timestamp_pb2.Timestamp(seconds=2_000),
+                        end_time=timestamp_pb2.Timestamp(seconds=1_000),
+                    ),
+                ),
+            ),
+            "records.time_range",
         ),
     ],
 )
