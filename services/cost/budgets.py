@@ -236,6 +236,15 @@ class _State:
         """
         return sum(micros for bucket, micros in list(self.buckets.items()) if bucket >= start)
 
+    def replace_from(self, since: int, points: Iterable[SpendPoint]) -> None:
+        """Replace the buckets from ``since`` on with ``points`` (ledger aggregates)."""
+        for bucket in [bucket for bucket in self.buckets if bucket >= since]:
+            del self.buckets[bucket]
+        self._start = None
+        for point in points:
+            if point.bucket >= since:
+                self.add(point.bucket, point.micros)
+
     def spent_since(self, start: int) -> int:
         if start == self._start:
             return self._total
@@ -279,6 +288,32 @@ class BudgetTracker:
         self._states = {}
         for budget in budgets:
             self.add_budget(budget, by_tenant.get(budget.tenant, ()))
+
+    def sync_budgets(self, budgets: Sequence[Budget], points: Sequence[SpendPoint]) -> None:
+        """Track exactly ``budgets``: new ones seeded from ``points``, deleted ones dropped;
+        the ones already tracked keep their state."""
+        wanted = {(budget.tenant, budget.id) for budget in budgets}
+        for tenant, states in self._states.items():
+            for budget_id in [i for i in states if (tenant, i) not in wanted]:
+                del states[budget_id]
+        by_tenant: dict[str, list[SpendPoint]] = {}
+        for point in points:
+            by_tenant.setdefault(point.tenant, []).append(point)
+        for budget in budgets:
+            if budget.id not in self._states.get(budget.tenant, {}):
+                self.add_budget(budget, by_tenant.get(budget.tenant, ()))
+
+    def replace_recent(self, since: int, points: Sequence[SpendPoint]) -> None:
+        """Replace every budget's buckets from ``since`` on with ledger aggregates: the
+        cheap refresh, re-reading only recent spend instead of whole windows."""
+        by_tenant: dict[str, list[SpendPoint]] = {}
+        for point in points:
+            by_tenant.setdefault(point.tenant, []).append(point)
+        for tenant, states in self._states.items():
+            tenant_points = by_tenant.get(tenant, [])
+            for state in states.values():
+                covered = [p for p in tenant_points if state.budget.covers(p.dimensions)]
+                state.replace_from(since, covered)
 
     def apply(self, tenant: str, dimensions: Mapping[str, str], at: datetime, micros: int) -> None:
         """Add spend of one call (or a billed correction, possibly negative)."""

@@ -5,11 +5,12 @@ these methods, and domain errors propagate to the shared interceptor.
 Consistency model (several replicas behind a load balancer): the ledger, budgets
 and price overrides live in SQL and are the truth. Each replica keeps budget
 spend in memory so ``CheckBudget`` never touches the database; it adds the spend
-it records itself at once, and every ``budget_refresh_seconds`` rebuilds all of it
-(budgets, spend per window, price overrides) from SQL, so spend recorded through
-another replica is seen within one refresh interval. Spend applied while a
-rebuild is in flight is applied again on top of the rebuilt state: budgets may
-briefly over-count (deny a little early) but never lose spend.
+it records itself at once. Every ``refresh_seconds`` it re-reads the last hour of
+spend from SQL (so spend recorded through another replica is seen within one
+interval), and every ``rebuild_seconds`` it rebuilds everything: budgets, whole
+window spend (late records, billed corrections) and price overrides. Spend applied
+while a refresh is in flight is applied again on top of the refreshed state:
+budgets may briefly over-count (deny a little early) but never lose spend.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
 MAX_FIELD_CHARS = 256
 STATUSES = frozenset({"success", "error", "timeout", "filtered"})
+# How far back the frequent refresh re-reads spend; records LogSink forwards late
+# (after an outage) beyond this wait for the next full rebuild.
+RECENT_SPEND = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,7 @@ class CostEngine:
         store: CostStore,
         price_file: Path,
         refresh_seconds: float = 5.0,
+        rebuild_seconds: float = 60.0,
         metrics_limit: int = 200,
         tolerance_percent: float = 2.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -120,6 +125,7 @@ class CostEngine:
         self._store = store
         self._price_file = price_file
         self._refresh_seconds = refresh_seconds
+        self._rebuild_seconds = rebuild_seconds
         self._metrics_limit = metrics_limit
         self._tolerance = tolerance_percent
         self._clock = clock
@@ -153,35 +159,57 @@ class CostEngine:
         self._exported = set()
 
     async def _refresh_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        rebuilt = loop.time()
         while True:
             await asyncio.sleep(self._refresh_seconds)
             try:
-                await self.refresh()
+                full = loop.time() - rebuilt >= self._rebuild_seconds
+                await self.refresh(full)
+                if full:
+                    rebuilt = loop.time()
             except Exception:
                 # A database outage must not kill the loop: memory state stays as it
                 # was and the next round retries.
                 logger.exception("refresh of budgets and prices from SQL failed")
 
-    async def refresh(self) -> None:
-        """Rebuild budgets, their window spend and price overrides from SQL."""
+    async def refresh(self, full: bool = True) -> None:
+        """Reload budgets and price overrides from SQL, and spend: the whole windows
+        when ``full``, else only the last ``RECENT_SPEND`` (cheap, frequent).
+
+        Spend recorded through other replicas lands in recent buckets; a record dated
+        further back or a billed correction made elsewhere waits for the next full
+        rebuild. A budget new to this replica is always seeded with its whole window.
+        """
         # The lock keeps budget creation, deletion and price upserts from landing
         # between the SQL read and the swap, where the swap would undo them.
         async with self._state_lock:
+            known = {(budget.tenant, budget.id) for budget in self._tracker.all_budgets()}
+            recent = None if full else budgeting.bucket_of(self._clock() - RECENT_SPEND)
             self._refreshing = True
             self._applied_during_refresh = []
             try:
-                overrides, budgets, points = await asyncio.to_thread(self._load_state)
+                overrides, budgets, points = await asyncio.to_thread(
+                    self._load_state, recent, known
+                )
                 self._overrides = overrides
                 self._tables = {}
-                self._tracker.replace_all(budgets, points)
+                if recent is None:
+                    self._tracker.replace_all(budgets, points)
+                else:
+                    self._tracker.sync_budgets(budgets, points)
+                    self._tracker.replace_recent(recent, points)
                 for tenant, dimensions, at, micros in self._applied_during_refresh:
-                    self._tracker.apply(tenant, dimensions, at, micros)
+                    if recent is None or budgeting.bucket_of(at) >= recent:
+                        self._tracker.apply(tenant, dimensions, at, micros)
             finally:
                 self._refreshing = False
                 self._applied_during_refresh = []
         self._export_gauges()
 
-    def _load_state(self) -> tuple[dict[str, list[Price]], list[Budget], list[SpendPoint]]:
+    def _load_state(
+        self, recent: int | None, known: set[tuple[str, str]]
+    ) -> tuple[dict[str, list[Price]], list[Budget], list[SpendPoint]]:
         overrides = {
             tenant: [price_from_fields(fields) for fields in entries]
             for tenant, entries in self._store.price_overrides().items()
@@ -194,7 +222,14 @@ class CostEngine:
             _matching(budget, tables.get(budget.tenant, default))
             for budget in self._store.all_budgets()
         ]
-        since = budgeting.earliest_window_start(budgets, self._clock())
+        now = self._clock()
+        if recent is None:
+            since = budgeting.earliest_window_start(budgets, now)
+        else:
+            new = [budget for budget in budgets if (budget.tenant, budget.id) not in known]
+            since = min(
+                datetime.fromtimestamp(recent, UTC), budgeting.earliest_window_start(new, now)
+            )
         points = self._store.spend_points(
             since,
             sorted({budget.tenant for budget in budgets}),
@@ -438,7 +473,7 @@ class CostEngine:
         missing = self._tracker.status(tenant, budget_id, self._clock()) is None
         if missing and await asyncio.to_thread(self._store.budget_exists, tenant, budget_id):
             # Created through another replica since the last refresh.
-            await self.refresh()
+            await self.refresh(full=False)
         return self._status(tenant, budget_id)
 
     def list_budgets(self, tenant: str, size: int, token: str) -> tuple[list[BudgetStatus], str]:

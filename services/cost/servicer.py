@@ -516,6 +516,7 @@ async def create_servicer(
         CostStore(sql),
         settings.price_file,
         refresh_seconds=settings.budget_refresh_seconds,
+        rebuild_seconds=settings.budget_rebuild_seconds,
         metrics_limit=settings.budget_metrics_limit,
         tolerance_percent=settings.reconciliation_tolerance_percent,
     )

@@ -28,8 +28,13 @@ class CostSettings(CommonSettings):
     )
     budget_refresh_seconds: float = setting(
         5.0,
-        "How often budget state, budgets and price overrides are rebuilt from SQL, so "
-        "replicas converge on spend recorded by the others",
+        "How often the last hour of spend is re-read from SQL, so replicas converge on "
+        "spend recorded by the others (0 disables refreshing)",
+    )
+    budget_rebuild_seconds: float = setting(
+        60.0,
+        "How often budget state is rebuilt from the whole ledger window (late records, "
+        "billed corrections, budgets and prices changed through other replicas)",
     )
     budget_metrics_limit: int = setting(
         200, "Most budgets exported as Prometheus gauges (bounds label cardinality)"

@@ -607,6 +607,35 @@ async def test_replicas_converge_through_the_ledger(settings: CostSettings) -> N
         assert response.decision == cost_pb2.BUDGET_DECISION_WARN
 
 
+async def test_full_rebuild_brings_in_late_records_from_other_replicas(
+    settings: CostSettings,
+) -> None:
+    window = cost_pb2.BudgetWindow(kind=cost_pb2.BUDGET_WINDOW_KIND_ROLLING_DAYS, length=1)
+    rebuilding = dataclasses.replace(
+        settings, budget_refresh_seconds=0.2, budget_rebuild_seconds=0.5
+    )
+    async with serving(settings) as first, serving(rebuilding) as second:
+        await first.CreateBudget(budget("day", 100_000, window=window), metadata=ACME)
+        await second.GetBudget(
+            cost_pb2.GetBudgetRequest(
+                id=(await first.ListBudgets(cost_pb2.ListBudgetsRequest(), metadata=ACME))
+                .budgets[0]
+                .budget.id
+            ),
+            metadata=ACME,
+        )
+        # Dated three hours back: older than the frequent refresh re-reads.
+        late = record("late", at=datetime.now(UTC) - timedelta(hours=3))
+        await first.RecordSpend(cost_pb2.RecordSpendRequest(records=[late]), metadata=ACME)
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            response = await second.CheckBudget(cost_pb2.CheckBudgetRequest(), metadata=ACME)
+            if response.budgets[0].spent.amount_micros == 7_500:
+                break
+            assert asyncio.get_running_loop().time() < deadline, "late record never seen"
+            await asyncio.sleep(0.1)
+
+
 async def test_budget_created_on_another_replica_is_found(settings: CostSettings) -> None:
     async with serving(settings) as first, serving(settings) as second:
         created = await first.CreateBudget(budget("elsewhere", 10_000), metadata=ACME)

@@ -162,6 +162,39 @@ def test_rebuild_from_ledger_points() -> None:
     assert tracker.check("acme", USER, now)[1][0].spent_micros == 40
 
 
+def test_recent_refresh_replaces_only_recent_buckets() -> None:
+    tracker = BudgetTracker()
+    tracker.add_budget(budget(Window(WindowKind.CALENDAR_MONTH)))
+    now = utc(2026, 11, 27, 12)
+    old, recent = now - timedelta(hours=5), now - timedelta(minutes=20)
+    tracker.apply("acme", USER, old, 100)
+    tracker.apply("acme", USER, recent, 10)
+    assert tracker.check("acme", USER, now)[1][0].spent_micros == 110
+    since = bucket_of(now - timedelta(hours=1))
+    # SQL knows the local 10 plus 7 recorded through another replica, and an old
+    # point the recent refresh must not touch (the full rebuild owns it).
+    points = [
+        SpendPoint("acme", bucket_of(recent), USER, 17),
+        SpendPoint("acme", bucket_of(old), USER, 999),
+        SpendPoint("acme", bucket_of(recent), {**USER, "user": "bob"}, 5),
+    ]
+    tracker.replace_recent(since, points)
+    assert tracker.check("acme", USER, now)[1][0].spent_micros == 117
+
+
+def test_sync_keeps_tracked_budgets_seeds_new_ones_and_drops_deleted() -> None:
+    tracker = BudgetTracker()
+    month = Window(WindowKind.CALENDAR_MONTH)
+    now = utc(2026, 11, 27, 12)
+    tracker.add_budget(budget(month, budget_id="kept"))
+    tracker.add_budget(budget(month, budget_id="deleted"))
+    tracker.apply("acme", USER, now, 40)
+    points = [SpendPoint("acme", bucket_of(now), USER, 1_000)]
+    tracker.sync_budgets([budget(month, budget_id="kept"), budget(month, budget_id="new")], points)
+    spent = {s.budget.id: s.spent_micros for s in tracker.check("acme", USER, now)[1]}
+    assert spent == {"kept": 40, "new": 1_000}
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
