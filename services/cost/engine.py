@@ -5,10 +5,10 @@ these methods, and domain errors propagate to the shared interceptor.
 Consistency model (several replicas behind a load balancer): the ledger, budgets
 and price overrides live in SQL and are the truth. Each replica keeps budget
 spend in memory so ``CheckBudget`` never touches the database; it adds the spend
-it records itself at once. Every ``refresh_seconds`` it re-reads the last hour of
-spend from SQL (so spend recorded through another replica is seen within one
-interval), and every ``rebuild_seconds`` it rebuilds everything: budgets, whole
-window spend (late records, billed corrections) and price overrides. Spend applied
+it records itself at once. Every ``refresh_seconds`` it reloads budgets and price
+overrides and re-reads the last hour of spend from SQL (so spend recorded through
+another replica is seen within one interval), and every ``rebuild_seconds`` it
+rebuilds whole windows (records dated further back, billed corrections). Spend applied
 while a refresh is in flight is applied again on top of the refreshed state:
 budgets may briefly over-count (deny a little early) but never lose spend.
 """
