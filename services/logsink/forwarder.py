@@ -25,7 +25,7 @@ import grpc
 from llmops.v1 import cost_pb2, drift_pb2, experiment_pb2
 from prometheus_client import Counter, Gauge
 
-from services.common.tenancy import TENANT_METADATA_KEY
+from services.common.internal import PLAINTEXT, InternalCredentials
 from services.logsink.engine import now_us
 from services.logsink.outbox import COST, DRIFT, EXPERIMENT
 from services.logsink.store import PendingDelivery, RecordStore
@@ -83,17 +83,17 @@ class Forwarder:
         max_backoff_seconds: float,
         interval_seconds: float,
         batch_limit: int = 64,
+        credentials: InternalCredentials = PLAINTEXT,
     ) -> None:
         self._store = store
+        self._credentials = credentials
         self._timeout = timeout_seconds
         self._max_backoff = max_backoff_seconds
         self._interval = interval_seconds
         self._limit = batch_limit
         self._wake = asyncio.Event()
         self._channels = {
-            target: grpc.aio.insecure_channel(address)
-            for target, address in addresses.items()
-            if address
+            target: credentials.channel(address) for target, address in addresses.items() if address
         }
         self._calls = {
             target: channel.unary_unary(
@@ -139,7 +139,7 @@ class Forwarder:
             await call(
                 entry.payload,
                 timeout=self._timeout,
-                metadata=((TENANT_METADATA_KEY, entry.tenant),),
+                metadata=self._credentials.metadata(entry.tenant),
             )
         except grpc.aio.AioRpcError as exc:
             if exc.code() in _PERMANENT:

@@ -15,6 +15,7 @@ from llmops.v1 import logsink_pb2, logsink_pb2_grpc
 
 from services.common.db import create_engine
 from services.common.errors import InvalidArgument
+from services.common.internal import InternalCredentials
 from services.common.objectstore import open_object_store
 from services.common.server import ServiceSpec
 from services.common.tenancy import current_tenant
@@ -297,6 +298,7 @@ async def create_servicer(
         timeout_seconds=settings.forward_timeout_seconds,
         max_backoff_seconds=settings.forward_max_backoff_seconds,
         interval_seconds=settings.forward_interval_seconds,
+        credentials=InternalCredentials.from_settings(settings),
     )
     tasks = []
     if any(addresses.values()):
