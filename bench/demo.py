@@ -35,7 +35,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +77,8 @@ TEMPLATE = "support-answer@v1"
 MONITOR = f"{CHEAP}/{TEMPLATE}"
 # Embedding a baseline is the slowest step on a laptop CPU; 1000 answers are plenty.
 BASELINE_LIMIT = 1000
+# Requests first sent without llmops, to measure what monitoring adds to a call.
+BASELINE_CALLS = 500
 # Simulated users: the concise variant earns somewhat more thumbs-up. The experiment
 # service does not know this; whether it finds the difference is the point.
 THUMBS_UP_RATE = {"control": 0.30, "concise": 0.36}
@@ -122,9 +124,13 @@ class Tally:
     kinds: Counter[str] = field(default_factory=Counter)
     done: int = 0
     budget_denied_from: int | None = None
+    # Wall time (seconds) of each call that reached the model, as the application saw it.
+    answered_times: dict[int, float] = field(default_factory=dict)
 
-    def add(self, kind: str, outcome: str, index: int) -> None:
+    def add(self, kind: str, outcome: str, index: int, seconds: float) -> None:
         with self.lock:
+            if outcome.startswith("answered"):
+                self.answered_times[index] = seconds
             self.kinds[kind] += 1
             self.outcomes[outcome] += 1
             self.done += 1
@@ -288,54 +294,84 @@ def setup(addresses: dict[str, str], calls: int) -> None:
         )
 
 
-def one_call(
-    client: Any,
-    index: int,
-    rng: random.Random,
-    tally: Tally,
-    mon: Monitor,
-    addresses: dict[str, str],
-    calls: int,
-) -> None:
-    """One application request: pick what kind of call it is, make it, count what happened."""
-    roll = rng.random()
-    # Twice as many users as calls: most users call once or twice, so the
-    # experiment gets enough users per variant for a verdict.
-    user = f"user-{rng.randrange(2 * calls)}"
-    model = EXPENSIVE if rng.random() < 0.25 else CHEAP
-    question = rng.choice(QUESTIONS).format(n=rng.randrange(10_000))
-    headers = {
-        "x-fake-latency-ms": f"{rng.lognormvariate(3.0 if model == CHEAP else 3.8, 0.5):.0f}"
-    }
-    kind = "question"
-    if roll < 0.06:
-        kind, question = "injection", rng.choice(INJECTIONS)
-    elif roll < 0.16:
-        kind = "pii"
-        question = rng.choice(PII).format(name=f"jane.doe{index}", n=rng.randrange(10_000))
-    elif roll < 0.19:
-        kind = "provider error"
-        headers["x-fake-error"] = rng.choice(("429", "500", "503"))
-    stream = kind == "question" and rng.random() < 0.1
-    try:
+@dataclass(frozen=True)
+class Request:
+    """One application request of the traffic mix, decided by its own seeded RNG."""
+
+    kind: str
+    user: str
+    model: str
+    question: str
+    headers: dict[str, str]
+    stream: bool
+
+    @classmethod
+    def draw(cls, index: int, rng: random.Random, calls: int) -> Request:
+        roll = rng.random()
+        # Twice as many users as calls: most users call once or twice, so the
+        # experiment gets enough users per variant for a verdict.
+        user = f"user-{rng.randrange(2 * calls)}"
+        model = EXPENSIVE if rng.random() < 0.25 else CHEAP
+        question = rng.choice(QUESTIONS).format(n=rng.randrange(10_000))
+        headers = {
+            "x-fake-latency-ms": f"{rng.lognormvariate(3.0 if model == CHEAP else 3.8, 0.5):.0f}"
+        }
+        kind = "question"
+        if roll < 0.06:
+            kind, question = "injection", rng.choice(INJECTIONS)
+        elif roll < 0.16:
+            kind = "pii"
+            question = rng.choice(PII).format(name=f"jane.doe{index}", n=rng.randrange(10_000))
+        elif roll < 0.19:
+            kind = "provider error"
+            headers["x-fake-error"] = rng.choice(("429", "500", "503"))
+        stream = kind == "question" and rng.random() < 0.1
+        return cls(kind, user, model, question, headers, stream)
+
+    def send(self, client: Any, **llmops_options: Any) -> None:
+        """The chat call; a streamed answer is read to the end."""
         response = client.chat.completions.create(
-            model=model,
+            model=self.model,
             messages=[
                 {"role": "system", "content": "You are the support assistant of a web shop."},
-                {"role": "user", "content": question},
+                {"role": "user", "content": self.question},
             ],
-            stream=stream,
-            extra_headers=headers,
-            llmops_user_id=user,
-            llmops_experiment=EXPERIMENT,
-            llmops_variables={"question": question},
-            llmops_prompt_template=TEMPLATE,
+            stream=self.stream,
+            extra_headers=self.headers,
+            **llmops_options,
         )
-        if stream:
+        if self.stream:
             for _ in response:
                 pass
-        outcome = "answered (streamed)" if stream else "answered"
-        if kind == "pii":
+
+
+def raw_call(client: Any, index: int, seed: int, calls: int, times: dict[int, float]) -> None:
+    """The same request straight to the model, without llmops: the overhead baseline."""
+    request = Request.draw(index, random.Random(seed * 1_000_003 + index), calls)
+    started = time.perf_counter()
+    with suppress(openai.APIError):
+        request.send(client)
+    times[index] = time.perf_counter() - started
+
+
+def one_call(
+    client: Any, index: int, seed: int, calls: int, tally: Tally, mon: Monitor,
+    addresses: dict[str, str],
+) -> None:  # fmt: skip
+    """One monitored application request: make it, count what happened, record feedback."""
+    rng = random.Random(seed * 1_000_003 + index)
+    request = Request.draw(index, rng, calls)
+    started = time.perf_counter()
+    try:
+        request.send(
+            client,
+            llmops_user_id=request.user,
+            llmops_experiment=EXPERIMENT,
+            llmops_variables={"question": request.question},
+            llmops_prompt_template=TEMPLATE,
+        )
+        outcome = "answered (streamed)" if request.stream else "answered"
+        if request.kind == "pii":
             outcome = "answered, PII redacted"
     except GuardrailBlocked as blocked:
         outcome = f"blocked by the {blocked.stage} guard"
@@ -343,11 +379,11 @@ def one_call(
         outcome = "budget denied"
     except openai.APIError as error:
         outcome = f"provider error {getattr(error, 'status_code', '')}".strip()
-    tally.add(kind, outcome, index)
+    tally.add(request.kind, outcome, index, time.perf_counter() - started)
     if outcome.startswith("answered"):
-        variant = mon.assign(EXPERIMENT, user).variant
+        variant = mon.assign(EXPERIMENT, request.user).variant
         thumbs_up = rng.random() < THUMBS_UP_RATE[variant]
-        _record_feedback(addresses, user, variant, thumbs_up)
+        _record_feedback(addresses, request.user, variant, thumbs_up)
 
 
 _feedback_lock = threading.Lock()
@@ -377,6 +413,16 @@ def _send_feedback(addresses: dict[str, str], batch: list[experiment_pb2.Outcome
         experiment_pb2_grpc.ExperimentServiceStub(channel).RecordOutcomes(
             experiment_pb2.RecordOutcomesRequest(outcomes=batch), metadata=METADATA, timeout=30
         )
+
+
+def drive_raw(llm: FakeOpenAIServer, calls: int, workers: int, seed: int) -> dict[int, float]:
+    """The first BASELINE_CALLS requests without llmops, timed per request."""
+    client = openai.OpenAI(base_url=llm.base_url, api_key="demo", max_retries=0)
+    times: dict[int, float] = {}
+    with ThreadPoolExecutor(workers) as pool:
+        for i in range(min(calls, BASELINE_CALLS)):
+            pool.submit(raw_call, client, i, seed, calls, times)
+    return times
 
 
 def drive(
@@ -414,16 +460,7 @@ def drive(
                 llm.llm.style = "drifted"
             with ThreadPoolExecutor(workers) as pool:
                 futures = [
-                    pool.submit(
-                        one_call,
-                        client,
-                        i,
-                        random.Random(seed * 1_000_003 + i),
-                        tally,
-                        mon,
-                        addresses,
-                        calls,
-                    )
+                    pool.submit(one_call, client, i, seed, calls, tally, mon, addresses)
                     for i in range(start, stop)
                 ]
                 for future in futures:
@@ -588,6 +625,32 @@ def report(
             channel.close()
 
 
+def overhead_report(raw: dict[int, float], monitored: dict[int, float], workers: int) -> list[str]:
+    """What llmops added to the same requests (those the model answered both times)."""
+    both = sorted(set(raw) & set(monitored))
+    if not both:
+        return []
+    raw_ms = sorted(raw[i] * 1000 for i in both)
+    mon_ms = sorted(monitored[i] * 1000 for i in both)
+
+    def pct(values: list[float], q: float) -> float:
+        return values[min(len(values) - 1, int(q * len(values)))]
+
+    rows = [
+        [name, f"{pct(v, 0.5):.1f}", f"{pct(v, 0.95):.1f}", f"{pct(v, 0.99):.1f}"]
+        for name, v in (("without llmops", raw_ms), ("with llmops", mon_ms))
+    ]
+    added = pct(mon_ms, 0.5) - pct(raw_ms, 0.5)
+    return [
+        "",
+        f"Time per call as the application saw it ({len(both)} identical requests, "
+        f"{workers} threads; the test server's latency is part of both)",
+        table(["", "p50 ms", "p95 ms", "p99 ms"], rows, right="p50 ms,p95 ms,p99 ms"),
+        f"llmops added {added:.1f} ms at the median (guard in, assignment, budget, guard out; "
+        f"ratio {pct(mon_ms, 0.5) / pct(raw_ms, 0.5):.2f}x).",
+    ]
+
+
 def _side_by_side(left: list[tuple[str, int]], right: list[tuple[str, int]]) -> list[list[str]]:
     rows = []
     for i in range(max(len(left), len(right))):
@@ -677,6 +740,8 @@ def main(argv: list[str] | None = None) -> int:
         progress(f"starting the suite (data in {data}); the drift model takes a moment to load")
         with suite(data) as addresses, FakeOpenAIServer() as llm:
             setup(addresses, args.calls)
+            progress(f"timing {min(args.calls, BASELINE_CALLS)} calls without llmops")
+            raw_times = drive_raw(llm, args.calls, args.workers, args.seed)
             progress(f"driving {args.calls} calls with {args.workers} threads")
             started = datetime.now(UTC)
             clock = time.monotonic()
@@ -686,6 +751,7 @@ def main(argv: list[str] | None = None) -> int:
             seconds = time.monotonic() - clock
             progress("computing the report")
             lines = report(addresses, tally, halfway, started, seconds)
+            lines += overhead_report(raw_times, tally.answered_times, args.workers)
         print("\n".join(lines), flush=True)
     finally:
         if args.keep is None:
