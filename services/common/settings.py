@@ -150,6 +150,16 @@ class CommonSettings:
         'JSON file {"<tenant>": ["<sha256 hex of key>", ...]}; when set every call '
         "needs an API key",
     )
+    tls_ca_file: Path | None = setting(
+        None,
+        "CA bundle (PEM) trusted when this service calls another llmops service; enables "
+        "TLS on those calls, presenting this service's certificate and key when both are set",
+    )
+    internal_api_key: str = setting(
+        "",
+        "Key this service presents when it calls another llmops service on a tenant's "
+        'behalf; list its digest under "*" in the API keys file',
+    )
 
 
 S = TypeVar("S")

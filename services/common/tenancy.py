@@ -7,7 +7,10 @@ metadata. Outside an RPC (tests, background workers) bind one explicitly with
 a tenant fails loudly instead of silently writing into the default tenant.
 
 API keys are stored as SHA-256 hex digests so the keys file holds nothing a reader
-could replay: ``{"acme": ["<sha256 of key>", ...], "globex": [...]}``.
+could replay: ``{"acme": ["<sha256 of key>", ...], "globex": [...]}``. Keys listed
+under ``"*"`` are service keys: the llmops services present one when they call each
+other on a tenant's behalf (LogSink forwarding, Drift reading LogSink), so such a
+key acts for the tenant named in ``x-llmops-tenant`` and must name one.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from services.common.errors import InvalidArgument, PermissionDenied, Unauthenti
 
 TENANT_METADATA_KEY = "x-llmops-tenant"
 API_KEY_METADATA_KEY = "x-api-key"
+# Entry of the API keys file whose keys may act for any tenant they name.
+SERVICE_KEYS = "*"
 _TENANT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 _tenant: contextvars.ContextVar[str] = contextvars.ContextVar("llmops_tenant")
@@ -73,7 +78,8 @@ class ApiKeys:
             raise ValueError(f"{path}: expected an object mapping tenant to key digests")
         tenant_by_digest: dict[str, str] = {}
         for tenant, digests in document.items():
-            validate_tenant(tenant)
+            if tenant != SERVICE_KEYS:
+                validate_tenant(tenant)
             if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests):
                 raise ValueError(f"{path}: tenant {tenant!r} needs a list of key digests")
             for digest in digests:
@@ -87,6 +93,10 @@ class ApiKeys:
         tenant = self._tenant_by_digest.get(hash_api_key(key))
         if tenant is None:
             raise Unauthenticated("unknown API key")
+        if tenant == SERVICE_KEYS:
+            if requested_tenant is None:
+                raise InvalidArgument(TENANT_METADATA_KEY, "a service key must name the tenant")
+            return requested_tenant
         if requested_tenant is not None and requested_tenant != tenant:
             raise PermissionDenied(
                 "API key does not grant access to the requested tenant",

@@ -14,7 +14,7 @@ import grpc
 from llmops.v1 import common_pb2, drift_pb2, logsink_pb2, logsink_pb2_grpc
 
 from services.common.errors import FailedPrecondition, InvalidArgument, Unavailable
-from services.common.tenancy import TENANT_METADATA_KEY
+from services.common.internal import PLAINTEXT, InternalCredentials
 
 DEFAULT_LIMIT = 5000
 """Records read when the selection sets no limit (capped by the per-request maximum)."""
@@ -43,11 +43,18 @@ _SERVICE_CONFIG = json.dumps(
 class LogSinkRecords:
     """Reads response texts of stored records from LogSink over one long-lived channel."""
 
-    def __init__(self, address: str, timeout: float, max_records: int) -> None:
+    def __init__(
+        self,
+        address: str,
+        timeout: float,
+        max_records: int,
+        credentials: InternalCredentials = PLAINTEXT,
+    ) -> None:
         self._address = address
+        self._credentials = credentials
         self._timeout = timeout
         self._max_records = max_records
-        self._channel = grpc.aio.insecure_channel(
+        self._channel = credentials.channel(
             address,
             options=[("grpc.service_config", _SERVICE_CONFIG), ("grpc.enable_retries", 1)],
         )
@@ -105,7 +112,7 @@ class LogSinkRecords:
     ) -> logsink_pb2.ListRecordsResponse:
         try:
             return await self._stub.ListRecords(
-                request, timeout=self._timeout, metadata=((TENANT_METADATA_KEY, tenant),)
+                request, timeout=self._timeout, metadata=self._credentials.metadata(tenant)
             )
         except grpc.aio.AioRpcError as exc:
             code, details = exc.code(), exc.details() or ""

@@ -13,6 +13,7 @@ from llmops.v1 import drift_pb2, drift_pb2_grpc
 from services.common.db import create_engine
 from services.common.embeddings import get_encoder
 from services.common.errors import InvalidArgument
+from services.common.internal import InternalCredentials
 from services.common.objectstore import open_object_store
 from services.common.server import ServiceSpec
 from services.common.tenancy import current_tenant
@@ -160,6 +161,7 @@ async def create_servicer(
         settings.drift_logsink_address,
         settings.drift_logsink_timeout_seconds,
         settings.drift_max_texts_per_request,
+        InternalCredentials.from_settings(settings),
     )
     drift = DriftEngine(store, batcher, settings, DriftMetrics(settings.drift_max_metric_monitors))
 

@@ -59,6 +59,10 @@ ACME_KEY = "acme-" + uuid.uuid4().hex
 GLOBEX_KEY = "globex-" + uuid.uuid4().hex
 ACME = (("x-api-key", ACME_KEY),)
 GLOBEX = (("authorization", f"Bearer {GLOBEX_KEY}"),)
+INITECH_KEY = "initech-" + uuid.uuid4().hex
+INITECH = (("x-api-key", INITECH_KEY),)
+# The key the services present to each other (listed under "*").
+SERVICE_KEY = "service-" + uuid.uuid4().hex
 PSEUDONYM_SECRET = "security-test-pseudonym-secret-0123456789"
 
 
@@ -83,6 +87,8 @@ class Pki:
 class Suite:
     ports: dict[str, int]
     pki: Pki
+    secured: dict[str, Any]
+    """The TLS, mutual TLS and API keys settings every server of the suite runs with."""
 
     def channel(self, service: str, with_certificate: bool = True) -> grpc.aio.Channel:
         return grpc.aio.secure_channel(
@@ -113,7 +119,14 @@ async def suite(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> AsyncIter
     data = tmp_path_factory.mktemp("suite")
     keys = data / "api-keys.json"
     keys.write_text(
-        json.dumps({"acme": [hash_api_key(ACME_KEY)], "globex": [hash_api_key(GLOBEX_KEY)]})
+        json.dumps(
+            {
+                "acme": [hash_api_key(ACME_KEY)],
+                "globex": [hash_api_key(GLOBEX_KEY)],
+                "initech": [hash_api_key(INITECH_KEY)],
+                "*": [hash_api_key(SERVICE_KEY)],
+            }
+        )
     )
     secured: dict[str, Any] = {
         "host": "localhost",
@@ -163,7 +176,7 @@ async def suite(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> AsyncIter
         for name, (spec, settings) in servers.items():
             built = await stack.enter_async_context(running_server(spec, settings))
             ports[name] = built.port
-        yield Suite(ports, pki)
+        yield Suite(ports, pki, secured)
 
 
 # One cheap, read-only RPC per service: what an authenticated client may call.
@@ -443,3 +456,52 @@ async def test_pseudonyms_are_stable_within_a_tenant_and_differ_across_tenants(
     assert "jane.doe@example.com" not in acme_first.safe_text
     assert acme_first.safe_text == acme_again.safe_text
     assert globex.safe_text != acme_first.safe_text
+
+
+# ------------------------------------------------------- calls between services
+
+
+async def test_a_service_key_acts_only_for_the_tenant_it_names(suite: Suite) -> None:
+    service = (("x-api-key", SERVICE_KEY),)
+    async with suite.channel("experiment") as channel:
+        stub = experiment_pb2_grpc.ExperimentServiceStub(channel)
+        create = experiment_pb2.CreateExperimentRequest(experiment=_experiment("initech's"))
+        await stub.CreateExperiment(create, metadata=INITECH, timeout=10)
+        get = experiment_pb2.GetExperimentRequest(id="tone")
+        as_initech = await stub.GetExperiment(
+            get, metadata=(*service, ("x-llmops-tenant", "initech")), timeout=10
+        )
+        assert as_initech.experiment.description == "initech's"
+        assert await _code(stub.GetExperiment(get, metadata=service, timeout=10)) is (
+            grpc.StatusCode.INVALID_ARGUMENT
+        )
+
+
+async def test_logsink_forwards_to_a_secured_cost_with_its_certificate_and_service_key(
+    suite: Suite, tmp_path: Path
+) -> None:
+    settings = LogSinkSettings(
+        **suite.secured,
+        database_url=f"sqlite:///{tmp_path / 'forwarding.db'}",
+        pseudonym_secret=PSEUDONYM_SECRET,
+        cost_address=f"localhost:{suite.ports['cost']}",
+        tls_ca_file=suite.pki.files["ca"],
+        internal_api_key=SERVICE_KEY,
+        forward_interval_seconds=0.1,
+    )
+    async with (
+        running_server(LOGSINK, settings) as built,
+        grpc.aio.secure_channel(
+            f"localhost:{built.port}", suite.pki.client_credentials()
+        ) as logsink_channel,
+        suite.channel("cost") as cost_channel,
+    ):
+        sink = logsink_pb2_grpc.LogSinkServiceStub(logsink_channel)
+        request = logsink_pb2.WriteRecordsRequest(records=[_record(str(uuid.uuid4()), "")])
+        assert (await sink.WriteRecords(iter([request]), metadata=INITECH, timeout=10)).stored == 1
+        cost = cost_pb2_grpc.CostServiceStub(cost_channel)
+        spend = cost_pb2.QuerySpendRequest()
+        deadline = asyncio.get_running_loop().time() + 30
+        while not (await cost.QuerySpend(spend, metadata=INITECH, timeout=10)).rows:
+            assert asyncio.get_running_loop().time() < deadline, "never forwarded to Cost"
+            await asyncio.sleep(0.1)
