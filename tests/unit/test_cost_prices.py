@@ -83,6 +83,12 @@ def test_whole_request_tier_reprices_every_token(table: PriceTable) -> None:
     assert compute_cost(price, Usage(200_000, 1_000)).micros == 250_000 + 10_000
 
 
+def test_batch_under_a_whole_request_tier_gets_the_batch_ratio(table: PriceTable) -> None:
+    # gemini-2.5-pro batch is half price (0.625/1.25, 5/10); above 200k the tier's
+    # 2.50/15.00 get the same ratio: 250,000 x 1.25 + 1,000 x 7.50 (per M)
+    assert cost(table, "gemini-2.5-pro", Usage(250_000, 1_000), batch=True) == 312_500 + 7_500
+
+
 def test_whole_request_tier_applies_to_cache_prices(table: PriceTable) -> None:
     # claude-sonnet-4 above 200k: 201,000 input of which 100,000 cache reads.
     # 101,000 x 6.00 + 100,000 x 0.60 + 1,000 x 22.50 (per M)
