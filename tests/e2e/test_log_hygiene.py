@@ -1,7 +1,8 @@
 """Secrets and raw prompts never reach the logs of a full run.
 
-The five services run as real processes at DEBUG level on PostgreSQL, with API keys,
-a pseudonym secret and a database password that are all unique canary strings.
+The five services run as real processes at DEBUG level on PostgreSQL, every one
+checking API keys (LogSink forwards with the service key), with API keys, a service
+key, a pseudonym secret and a database password that are all unique canary strings.
 Traffic goes through every service (guard checks that pass, redact and block, an
 experiment with an e-mail address as user id, token counts, drift observations,
 ingestion with forwarding to Cost and Drift, rejected records, failed
@@ -50,19 +51,25 @@ STARTUP_SECONDS = 120
 RUN = uuid.uuid4().hex[:12]
 API_KEY = f"key-canary-{RUN}"
 WRONG_KEY = f"wrong-key-canary-{RUN}"
+SERVICE_KEY = f"service-key-canary-{RUN}"
 PSEUDONYM_SECRET = f"pseudonym-canary-{RUN}"
 DB_PASSWORD = f"dbpass-canary-{RUN}"
 S3_SECRET = f"s3-canary-{RUN}"
 PROMPT = f"prompt-canary-{RUN}"
 RESPONSE = f"response-canary-{RUN}"
 EMAIL = f"mail.canary.{RUN}@example.com"
-CANARIES = (API_KEY, WRONG_KEY, PSEUDONYM_SECRET, DB_PASSWORD, S3_SECRET, PROMPT, RESPONSE, EMAIL)
+CANARIES = (
+    API_KEY,
+    WRONG_KEY,
+    SERVICE_KEY,
+    PSEUDONYM_SECRET,
+    DB_PASSWORD,
+    S3_SECRET,
+    PROMPT,
+    RESPONSE,
+    EMAIL,
+)
 AUTH = (("x-api-key", API_KEY),)
-TENANT = (("x-llmops-tenant", "acme"),)
-# Services that forward to each other (LogSink -> Cost/Drift, Drift -> LogSink) call
-# with the tenant metadata only and no key, so API keys are turned on where nothing
-# forwards to: the guard checks and experiments.
-KEYED_SERVICES = frozenset({"guardrail", "experiment"})
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,7 @@ def database() -> Iterator[str]:
 @pytest.fixture
 def suite(tmp_path: Path, database: str) -> Iterator[dict[str, Process]]:
     keys = tmp_path / "api-keys.json"
-    keys.write_text(json.dumps({"acme": [hash_api_key(API_KEY)]}))
+    keys.write_text(json.dumps({"acme": [hash_api_key(API_KEY)], "*": [hash_api_key(SERVICE_KEY)]}))
     ports = iter(free_ports(2 * len(SERVICES)))
     env = {
         **os.environ,
@@ -102,6 +109,9 @@ def suite(tmp_path: Path, database: str) -> Iterator[dict[str, Process]]:
         "LLMOPS_OBJECT_STORE": f"file:{tmp_path / 'objects'}",
         # Set but unused with a file store: settings must never be logged whole.
         "LLMOPS_S3_SECRET_KEY": S3_SECRET,
+        # Every service checks keys; LogSink and Drift call the others with theirs.
+        "LLMOPS_API_KEYS_FILE": str(keys),
+        "LLMOPS_INTERNAL_API_KEY": SERVICE_KEY,
         "LLMOPS_PSEUDONYM_SECRET": PSEUDONYM_SECRET,
         "LLMOPS_LOGSINK_TEXT_MODE": "full",
         "LLMOPS_LOGSINK_DRIFT_SAMPLE_RATE": "1",
@@ -120,11 +130,10 @@ def suite(tmp_path: Path, database: str) -> Iterator[dict[str, Process]]:
     processes = {}
     for name in SERVICES:
         stdout, stderr = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
-        keyed = {"LLMOPS_API_KEYS_FILE": str(keys)} if name in KEYED_SERVICES else {}
         with stdout.open("wb") as out, stderr.open("wb") as err:
             process = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"],
-                env={**env, **keyed},
+                env=env,
                 cwd=tmp_path,
                 stdout=out,
                 stderr=err,
@@ -229,12 +238,12 @@ def _send_traffic(ports: dict[str, int]) -> None:
 
     with channel("cost") as ch:
         cost_pb2_grpc.CostServiceStub(ch).CountTokens(
-            cost_pb2.CountTokensRequest(model="gpt-4o", text=PROMPT), metadata=TENANT, timeout=30
+            cost_pb2.CountTokensRequest(model="gpt-4o", text=PROMPT), metadata=AUTH, timeout=30
         )
     with channel("drift") as ch:
         drift_pb2_grpc.DriftServiceStub(ch).Observe(
             drift_pb2.ObserveRequest(monitor_id="hygiene", texts=[PROMPT, RESPONSE]),
-            metadata=TENANT,
+            metadata=AUTH,
             timeout=60,
         )
     with channel("logsink") as ch:
@@ -246,7 +255,7 @@ def _send_traffic(ports: dict[str, int]) -> None:
             _record(str(uuid.uuid4()), status=common_pb2.CALL_STATUS_UNSPECIFIED),
         ]
         summary = sink.WriteRecords(
-            iter([logsink_pb2.WriteRecordsRequest(records=good + bad)]), metadata=TENANT, timeout=30
+            iter([logsink_pb2.WriteRecordsRequest(records=good + bad)]), metadata=AUTH, timeout=30
         )
         assert (summary.stored, len(summary.rejected)) == (5, 2)
         # Give the outbox time to forward to Cost and Drift (polled every 0.2 s).
@@ -254,7 +263,7 @@ def _send_traffic(ports: dict[str, int]) -> None:
         spend = cost_pb2.QuerySpendRequest()
         with channel("cost") as cost_channel:
             cost = cost_pb2_grpc.CostServiceStub(cost_channel)
-            while not cost.QuerySpend(spend, metadata=TENANT, timeout=10).rows:
+            while not cost.QuerySpend(spend, metadata=AUTH, timeout=10).rows:
                 assert time.monotonic() < deadline, "LogSink never forwarded to Cost"
                 time.sleep(0.2)
 
