@@ -27,7 +27,12 @@ from typing import Any
 
 from prometheus_client import Gauge
 
-from services.common.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.common.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ResourceExhausted,
+)
 from services.cost import budgets as budgeting
 from services.cost.budgets import Budget, BudgetStatus, BudgetTracker, Decision, SpendPoint
 from services.cost.prices import (
@@ -119,6 +124,7 @@ class CostEngine:
         refresh_seconds: float = 5.0,
         rebuild_seconds: float = 60.0,
         metrics_limit: int = 200,
+        max_budgets: int = 1000,
         tolerance_percent: float = 2.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -127,6 +133,7 @@ class CostEngine:
         self._refresh_seconds = refresh_seconds
         self._rebuild_seconds = rebuild_seconds
         self._metrics_limit = metrics_limit
+        self._max_budgets = max_budgets
         self._tolerance = tolerance_percent
         self._clock = clock
         self._file_prices: list[Price] = []
@@ -451,6 +458,11 @@ class CostEngine:
         )
         budget.validate()
         async with self._state_lock:
+            if len(self._tracker.budgets(tenant)) >= self._max_budgets:
+                raise ResourceExhausted(
+                    f"a tenant may have at most {self._max_budgets} budgets",
+                    {"limit": str(self._max_budgets)},
+                )
             await asyncio.to_thread(self._store.create_budget, budget)
             since = budget.window.bounds(self._clock())[0]
             dimensions = [budget.dimension] if budget.dimension else []

@@ -518,6 +518,7 @@ async def create_servicer(
         refresh_seconds=settings.budget_refresh_seconds,
         rebuild_seconds=settings.budget_rebuild_seconds,
         metrics_limit=settings.budget_metrics_limit,
+        max_budgets=settings.max_budgets_per_tenant,
         tolerance_percent=settings.reconciliation_tolerance_percent,
     )
     try:

@@ -36,6 +36,9 @@ class CostSettings(CommonSettings):
         "How often budget state is rebuilt from the whole ledger window (late records, "
         "billed corrections, budgets and prices changed through other replicas)",
     )
+    max_budgets_per_tenant: int = setting(
+        1000, "Most budgets one tenant may have (each is checked on every CheckBudget)"
+    )
     budget_metrics_limit: int = setting(
         200, "Most budgets exported as Prometheus gauges (bounds label cardinality)"
     )

@@ -561,6 +561,16 @@ async def test_budget_gauges_are_capped(sqlite_settings: CostSettings) -> None:
         assert gauge("llmops_budget_remaining_usd", "cap-b") is None
 
 
+async def test_budget_count_per_tenant_is_capped(sqlite_settings: CostSettings) -> None:
+    capped = dataclasses.replace(sqlite_settings, max_budgets_per_tenant=2)
+    async with serving(capped) as stub:
+        for name in ("one", "two"):
+            await stub.CreateBudget(budget(name, 1_000), metadata=ACME, timeout=10)
+        error = await rpc_error(stub.CreateBudget(budget("three", 1_000), metadata=ACME))
+        assert error.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+        await stub.CreateBudget(budget("three", 1_000), metadata=GLOBEX, timeout=10)
+
+
 async def test_budget_state_is_rebuilt_from_ledger_after_restart(settings: CostSettings) -> None:
     window = cost_pb2.BudgetWindow(kind=cost_pb2.BUDGET_WINDOW_KIND_ROLLING_HOURS, length=24)
     async with serving(settings) as stub:
