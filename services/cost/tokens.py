@@ -36,6 +36,7 @@ VOCABULARIES = {
     ),
 }
 FALLBACK_ENCODING = "cl100k_base"
+KNOWN_VECTORS = {"cl100k_base": [15339, 1917], "o200k_base": [24912, 2375]}
 
 # Model name prefixes (after any "provider/" or "ft:" prefix) and their encoding,
 # checked in order: "gpt-4o" must win over "gpt-4". A prefix matches the whole
@@ -125,6 +126,11 @@ class TokenCounter:
     def __init__(self, cache_dir: Path) -> None:
         install_vocabularies(cache_dir)
         self._encodings = {name: tiktoken.get_encoding(name) for name in VOCABULARIES}
+        # Fail at start-up, not in the first request, if a vocabulary is not the one
+        # the providers use (tiktoken's published vectors for "hello world").
+        for name, expected in KNOWN_VECTORS.items():
+            if self._encodings[name].encode_ordinary("hello world") != expected:
+                raise RuntimeError(f"{name} does not encode 'hello world' as {expected}")
 
     def count(self, model: str, text: str) -> tuple[int, EncodingChoice]:
         choice = encoding_for_model(model)
