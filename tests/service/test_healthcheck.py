@@ -7,14 +7,16 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 
-from services.common.healthcheck import EXIT_NOT_SERVING, EXIT_SERVING, check
+from services.common.healthcheck import EXIT_NOT_SERVING, EXIT_SERVING, check, main
 from services.common.server import BuiltServer, ServiceSpec, running_server
 from services.common.settings import CommonSettings
+from tests.service.test_tls import _issue, _key_pem, _pem
 
 SERVICE = "test.v1.ProbeService"
 
@@ -85,3 +87,36 @@ async def test_command_exit_codes(server: BuiltServer) -> None:
 
     assert await run(f"127.0.0.1:{server.port}") == EXIT_SERVING
     assert await run(f"127.0.0.1:{_closed_port()}") == EXIT_NOT_SERVING
+
+
+@pytest.fixture
+def pki_files(tmp_path: Path) -> Path:
+    """A CA, a server certificate for localhost and a client certificate, as PEM files."""
+    ca_cert, ca_key = _issue("healthcheck test CA", None, ca=True)
+    for name, common_name in (("server", "localhost"), ("client", "probe")):
+        cert, key = _issue(common_name, (ca_cert.subject, ca_key))
+        (tmp_path / f"{name}_cert.pem").write_bytes(_pem(cert))
+        (tmp_path / f"{name}_key.pem").write_bytes(_key_pem(key))
+    (tmp_path / "ca.pem").write_bytes(_pem(ca_cert))
+    return tmp_path
+
+
+async def test_mutual_tls_server_is_checked_with_ca_and_client_certificate(
+    pki_files: Path,
+) -> None:
+    tmp_path = pki_files
+    settings = CommonSettings(
+        tls_cert_file=tmp_path / "server_cert.pem",
+        tls_key_file=tmp_path / "server_key.pem",
+        tls_client_ca_file=tmp_path / "ca.pem",
+    )
+    async with running_server(SPEC, settings) as built:
+        address = f"127.0.0.1:{built.port}"
+        tls = ["--ca", str(tmp_path / "ca.pem"), "--server-name", "localhost"]
+        client = ["--cert", str(tmp_path / "client_cert.pem")]
+        client += ["--key", str(tmp_path / "client_key.pem")]
+        args = [address, SERVICE, "--timeout", "5"]
+        assert await asyncio.to_thread(main, [*args, *tls, *client]) == EXIT_SERVING
+        # Without the client certificate the handshake fails; plaintext fails too.
+        assert await asyncio.to_thread(main, [*args, *tls]) == EXIT_NOT_SERVING
+        assert await asyncio.to_thread(main, args) == EXIT_NOT_SERVING
