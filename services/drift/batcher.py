@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from services.common.errors import Unavailable
+from services.drift.metrics import EMBEDDING_BATCH_TEXTS, EMBEDDING_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +65,6 @@ class MicroBatcher:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drift-encoder")
         self._closed = False
         self._worker = asyncio.get_running_loop().create_task(self._run(), name="drift-batcher")
-        self.batches = 0
-        """Batches encoded so far (for tests and benchmarks)."""
 
     async def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings of ``texts`` in order, one row per text."""
@@ -103,6 +102,7 @@ class MicroBatcher:
                     continue
                 self._in_flight = [request for request, _, _ in batch]
                 texts = [text for request, start, end in batch for text in request.texts[start:end]]
+                started = time.perf_counter()
                 try:
                     vectors = await loop.run_in_executor(self._executor, self._encode_fn, texts)
                 except Exception as exc:
@@ -115,7 +115,8 @@ class MicroBatcher:
                 # Not in a ``finally``: when close() cancels this task mid-batch, it
                 # still needs the in-flight requests to fail them.
                 self._in_flight = []
-                self.batches += 1
+                EMBEDDING_SECONDS.observe(time.perf_counter() - started)
+                EMBEDDING_BATCH_TEXTS.observe(len(texts))
                 offset = 0
                 for request, start, end in batch:
                     count = end - start

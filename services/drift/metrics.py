@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,16 @@ DRIFT_P_VALUE = Gauge(
 )
 DRIFT_ALARMS = Counter(
     "llmops_drift_alarms_total", "Drift checks that found the window drifted", ["tenant"]
+)
+EMBEDDING_BATCH_TEXTS = Histogram(
+    "llmops_drift_embedding_batch_texts",
+    "Texts per batch the micro-batcher handed to the embedding model",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+)
+EMBEDDING_SECONDS = Histogram(
+    "llmops_drift_embedding_seconds",
+    "Time the embedding model took per batch",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
 

@@ -57,6 +57,10 @@ async def drift_server(settings: DriftSettings) -> AsyncIterator[drift_pb2_grpc.
         yield drift_pb2_grpc.DriftServiceStub(channel)
 
 
+def _sample(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
 def _tenant(name: str) -> tuple[tuple[str, str], ...]:
     return (("x-llmops-tenant", name),)
 
@@ -99,8 +103,11 @@ async def _check_drift_flow(settings: DriftSettings, monitor: str, tenant: str) 
         assert too_early.value.code() is grpc.StatusCode.FAILED_PRECONDITION
         assert _error(too_early.value).metadata["needed"] == "50"
         # 15 concurrent RPCs of 10 texts: the micro-batcher serves them together.
+        batches_before = _sample("llmops_drift_embedding_batch_texts_count")
         same_mix = corpus.sample(corpus.BASELINE_MIX, 150, 2)
         await _observe_concurrently(stub, monitor, same_mix, 10, tenant)
+        batches = _sample("llmops_drift_embedding_batch_texts_count") - batches_before
+        assert 3 <= batches < 15  # at most 64 texts a batch, fewer batches than calls
         same = await stub.CheckDrift(
             drift_pb2.CheckDriftRequest(monitor_id=monitor), metadata=md, timeout=TIMEOUT
         )
