@@ -442,9 +442,9 @@ def _time_range(args: argparse.Namespace) -> common_pb2.TimeRange:
 def usd(money: common_pb2.Money | int) -> str:
     """Micro-units as dollars: at least cents, at most all six decimals, never rounded."""
     micros = money if isinstance(money, int) else money.amount_micros
-    text = f"{Decimal(micros) / MICROS:,.6f}".rstrip("0")
+    text = f"{Decimal(abs(micros)) / MICROS:,.6f}".rstrip("0")
     whole, _, fraction = text.partition(".")
-    return f"${whole}.{fraction.ljust(2, '0')}"
+    return f"{'-' if micros < 0 else ''}${whole}.{fraction.ljust(2, '0')}"
 
 
 def when(stamp: timestamp_pb2.Timestamp) -> str:
