@@ -5,7 +5,7 @@ Run: .venv/bin/python bench/guardrail_eval.py [--no-semantic]
 * Injection, on tests/data/injection_eval.jsonl (labelled attacks and benign prompts,
   many of them near misses), at the shipped policies' threshold of 0.5:
   the pattern tier alone (the ``default`` policy), the embedding tier alone, and
-  both combined (the ``strict`` policy), with recall per attack style.
+  both combined as the ``strict`` policy combines them, with recall per attack style.
 * PII and secrets, on tests/data/pii_eval.jsonl: an entity counts as found when a
   finding of the same type covers exactly its text; findings on texts labelled
   with no entity are false positives.
@@ -19,23 +19,23 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from services.common.embeddings import get_encoder
 from services.guardrail.engine import GuardrailEngine
+from services.guardrail.injection import noisy_or
+from services.guardrail.normalize import normalize
 from services.guardrail.policy import parse_policies
+from services.guardrail.semantic import SemanticDetector, load_corpus
 
 DATA = Path(__file__).parents[1] / "tests" / "data"
 THRESHOLD = 0.5
 
 
-def engine(semantic: bool) -> GuardrailEngine:
+def engine() -> GuardrailEngine:
     document = {
         "default_policy": "patterns",
         "policies": {
-            "patterns": {"input": [{"detector": "injection", "action": "block"}]},
-            "semantic": {
-                "input": [
-                    {"detector": "injection", "action": "block", "threshold": 0.0, "semantic": True}
-                ]
-            },
+            # Threshold 0 keeps weak cues, which the strict policy combines with similarity.
+            "patterns": {"input": [{"detector": "injection", "action": "block", "threshold": 0.0}]},
             "entities": {
                 "input": [
                     {"detector": "secrets", "action": "redact"},
@@ -44,14 +44,10 @@ def engine(semantic: bool) -> GuardrailEngine:
             },
         },
     }
-    if not semantic:
-        del document["policies"]["semantic"]
-    built = GuardrailEngine(parse_policies(document, 1_000_000), pseudonym_secret=b"e" * 32)
-    built.load_semantic()
-    return built
+    return GuardrailEngine(parse_policies(document, 1_000_000), pseudonym_secret=b"e" * 32)
 
 
-def injection(guard: GuardrailEngine, semantic: bool) -> None:
+def injection(guard: GuardrailEngine, semantic: SemanticDetector | None) -> None:
     rows = [json.loads(line) for line in (DATA / "injection_eval.jsonl").open(encoding="utf-8")]
     hits: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
     started = time.perf_counter()
@@ -59,14 +55,14 @@ def injection(guard: GuardrailEngine, semantic: bool) -> None:
         patterns = guard.check_input(row["text"], tenant="eval", policy="patterns")
         pattern_score = max((f.score for f in patterns.findings), default=0.0)
         verdicts = {"patterns": pattern_score >= THRESHOLD}
-        if semantic:
-            both = guard.check_input(row["text"], tenant="eval", policy="semantic")
-            semantic_score = max(
-                (f.score for f in both.findings if f.type == "SEMANTIC_SIMILARITY"), default=0.0
-            )
-            combined = max((f.score for f in both.findings), default=0.0)
+        if semantic is not None:
+            found = semantic.detect(normalize(row["text"]))
+            semantic_score = found[0].score if found else 0.0
             verdicts["embedding only"] = semantic_score >= THRESHOLD
-            verdicts["patterns + embedding"] = combined >= THRESHOLD
+            # The engine's combination of the two tiers (engine._combine_injection).
+            verdicts["patterns + embedding"] = (
+                noisy_or([pattern_score, semantic_score]) >= THRESHOLD
+            )
         for tier, verdict in verdicts.items():
             hits[tier][row["label"]].append(verdict)
             if row["label"] == "attack":
@@ -76,12 +72,12 @@ def injection(guard: GuardrailEngine, semantic: bool) -> None:
     print(f"injection: {attacks} attacks, {len(rows) - attacks} benign ({elapsed:.1f} s)")
     print("| tier | recall | false-positive rate |")
     print("| --- | --- | --- |")
-    for tier in [t for t in hits if "/" not in t]:
+    tiers = [t for t in hits if "/" not in t]
+    for tier in tiers:
         recall = sum(hits[tier]["attack"]) / len(hits[tier]["attack"])
         fpr = sum(hits[tier]["benign"]) / len(hits[tier]["benign"])
         print(f"| {tier} | {recall:.1%} | {fpr:.1%} |")
     print()
-    tiers = [t for t in hits if "/" not in t]
     print("| attack style | n | " + " | ".join(f"recall, {t}" for t in tiers) + " |")
     print("| --- | --- | " + " | ".join("---" for _ in tiers) + " |")
     styles = sorted({key.split("/", 1)[1] for key in hits if "/" in key})
@@ -115,8 +111,10 @@ def pii(guard: GuardrailEngine) -> None:
 
 
 def main() -> None:
-    semantic = "--no-semantic" not in sys.argv
-    guard = engine(semantic)
+    semantic = None
+    if "--no-semantic" not in sys.argv:
+        semantic = SemanticDetector(get_encoder("cpu"), load_corpus())
+    guard = engine()
     injection(guard, semantic)
     pii(guard)
 

@@ -28,7 +28,7 @@ from services.guardrail.injection import InjectionDetector, noisy_or
 from services.guardrail.invisible import DETECTOR as INVISIBLE
 from services.guardrail.invisible import InvisibleTextDetector
 from services.guardrail.model import Action, Candidate, Finding, GuardResult, RedactionStyle
-from services.guardrail.normalize import Normalized, normalize
+from services.guardrail.normalize import HOMOGLYPHS, Normalized, is_invisible, normalize
 from services.guardrail.pii import PII, PRIORITY, SECRETS, EntityDetector
 from services.guardrail.policy import DetectorConfig, Policy, PolicySet, load_policies
 from services.guardrail.pseudonym import Pseudonymizer
@@ -254,7 +254,8 @@ class GuardrailEngine:
     ) -> str:
         """What a redacted span becomes under the detector's redaction style."""
         if candidate.detector == INVISIBLE:
-            return ""  # Invisible characters are simply removed.
+            # Invisible characters go, look-alike letters become the letter they imitate.
+            return "".join(HOMOGLYPHS.get(c, c) for c in original if not is_invisible(c))
         style = config.redaction_style
         if style is RedactionStyle.PSEUDONYM:
             value = candidate.value or original

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re2
 
 from services.guardrail.model import Candidate
-from services.guardrail.normalize import Normalized
+from services.guardrail.normalize import Normalized, is_invisible
 from services.guardrail.patterns import options
 
 DETECTOR = "invisible_text"
@@ -25,10 +25,14 @@ ENTITY_TYPES = frozenset(
     {"TAG_CHARACTERS", "BIDI_CONTROL", "ZERO_WIDTH", "VARIATION_SELECTORS", "MIXED_SCRIPT"}
 )
 
+_ZW = r"[\x{200B}-\x{200D}\x{2060}-\x{2064}\x{FEFF}\x{00AD}\x{180E}\x{034F}]"
 _RUNS = re2.compile(
     r"(?P<tag>[\x{E0000}-\x{E007F}]+)"
     r"|(?P<bidi>[\x{202A}-\x{202E}\x{2066}-\x{2069}\x{200E}\x{200F}\x{061C}]+)"
-    r"|(?P<zw>[\x{200B}-\x{200D}\x{2060}-\x{2064}\x{FEFF}\x{00AD}\x{180E}\x{034F}]+)"
+    # Zero-width characters sprinkled between letters ("i\u200bg\u200bn...") are one
+    # region, so a 100 KB soup is one finding rather than 50,000. Only ASCII letters
+    # join a region: emoji ZWJ sequences must stay separate, quiet single joiners.
+    rf"|(?P<zw>{_ZW}+(?:[A-Za-z0-9]{{1,3}}{_ZW}+)*)"
     r"|(?P<vs>[\x{FE00}-\x{FE0F}\x{E0100}-\x{E01EF}]{2,})",
     options(),
 )
@@ -89,7 +93,8 @@ class InvisibleTextDetector:
                 before = original[start - 1 : start]
                 after = original[end : end + 1]
                 inside_word = _word_char(before) and _word_char(after)
-                if inside_word or end - start >= _ZERO_WIDTH_RUN_SUSPICIOUS:
+                hidden = sum(is_invisible(char) for char in original[start:end])
+                if inside_word or hidden >= _ZERO_WIDTH_RUN_SUSPICIOUS:
                     found.append(
                         self._candidate(
                             "ZERO_WIDTH",

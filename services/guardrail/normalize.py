@@ -24,6 +24,8 @@ import functools
 import unicodedata
 from dataclasses import dataclass, field
 
+import re2
+
 # Letters that render like a Latin letter in common fonts (Unicode confusables,
 # restricted to the Cyrillic and Greek ones seen in real obfuscation).
 HOMOGLYPHS: dict[str, str] = {
@@ -34,6 +36,9 @@ HOMOGLYPHS: dict[str, str] = {
     "ı": "i",
     "ɡ": "g",
 }
+
+
+_NON_ASCII = re2.compile(r"[^\x00-\x7f]+")
 
 
 def is_invisible(char: str) -> bool:
@@ -85,18 +90,24 @@ def normalize(text: str) -> Normalized:
     pieces: list[str] = []
     origin: list[int] = []
     folded: list[int] = []
-    for index, char in enumerate(text):
-        if char.isascii():
-            pieces.append(char)
-            origin.append(index)
-            continue
-        replacement = HOMOGLYPHS.get(char)
-        if replacement is not None and _in_latin_word(text, index):
-            folded.append(index)
-        else:
-            replacement = _fold(char)
-        pieces.append(replacement)
-        origin.extend([index] * len(replacement))
+    position = 0
+    # ASCII stretches are copied whole; only the non-ASCII runs go code point by code point.
+    for match in _NON_ASCII.finditer(text):
+        start, end = match.span()
+        pieces.append(text[position:start])
+        origin.extend(range(position, start))
+        for index in range(start, end):
+            char = text[index]
+            replacement = HOMOGLYPHS.get(char)
+            if replacement is not None and _in_latin_word(text, index):
+                folded.append(index)
+            else:
+                replacement = _fold(char)
+            pieces.append(replacement)
+            origin.extend([index] * len(replacement))
+        position = end
+    pieces.append(text[position:])
+    origin.extend(range(position, len(text)))
     return Normalized("".join(pieces), len(text), origin, folded)
 
 
