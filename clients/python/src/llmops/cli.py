@@ -117,10 +117,11 @@ class Context:
     as_json: bool
     out: TextIO
     channels: dict[str, grpc.Channel]
+    tls: bool | grpc.ChannelCredentials = False
 
     def channel(self, name: str) -> grpc.Channel:
         if name not in self.channels:
-            self.channels[name] = create_channel(self.addresses[name], SERVICES[name][0])
+            self.channels[name] = create_channel(self.addresses[name], SERVICES[name][0], self.tls)
         return self.channels[name]
 
     def call(self, service: str, method: Callable[..., Any], request: Message) -> Any:
@@ -163,6 +164,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     options = {**DEFAULTS, **vars(args)}
+    try:
+        tls = _credentials(options)
+    except UsageError as exc:
+        print(f"llmops: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     context = Context(
         addresses={
             name: options[name]
@@ -175,6 +181,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         as_json=options["json"],
         out=out or sys.stdout,
         channels={},
+        tls=tls,
     )
     try:
         return int(args.handler(context, args) or EXIT_OK)
@@ -187,6 +194,30 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     finally:
         for channel in context.channels.values():
             channel.close()
+
+
+def _credentials(options: dict[str, Any]) -> bool | grpc.ChannelCredentials:
+    """Plaintext, TLS with the system roots (``--tls``), a private CA (``--ca-file``),
+    and a client certificate for mutual TLS (``--cert-file`` with ``--key-file``)."""
+    ca, cert, key = options["ca_file"], options["cert_file"], options["key_file"]
+    if (cert is None) != (key is None):
+        raise UsageError("--cert-file and --key-file go together")
+    if not (options["tls"] or ca or cert):
+        return False
+
+    def read(path: Path | None, flag: str) -> bytes | None:
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"{flag}: cannot read {path}: {exc.strerror}") from None
+
+    return grpc.ssl_channel_credentials(
+        root_certificates=read(ca, "--ca-file"),
+        private_key=read(key, "--key-file"),
+        certificate_chain=read(cert, "--cert-file"),
+    )
 
 
 def _metadata(tenant: str | None, api_key: str | None) -> tuple[tuple[str, str], ...]:
@@ -206,6 +237,10 @@ DEFAULTS: dict[str, Any] = {
     "api_key": None,
     "timeout": None,
     "json": False,
+    "tls": False,
+    "ca_file": None,
+    "cert_file": None,
+    "key_file": None,
 }
 
 
@@ -233,6 +268,21 @@ def _common_options() -> argparse.ArgumentParser:
     )
     group.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON for scripts"
+    )
+    group.add_argument(
+        "--tls", action="store_true", default=argparse.SUPPRESS, help="TLS with the system CAs"
+    )
+    group.add_argument(
+        "--ca-file", type=Path, default=argparse.SUPPRESS, help="CA bundle (PEM); implies TLS"
+    )
+    group.add_argument(
+        "--cert-file",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="client certificate (PEM) for mutual TLS, with --key-file",
+    )
+    group.add_argument(
+        "--key-file", type=Path, default=argparse.SUPPRESS, help="client private key (PEM)"
     )
     return common
 
