@@ -71,6 +71,15 @@ async def test_stream_acks_every_batch_in_order_and_texts_read_back(
         assert without.record.response_text == ""
         # One segment object per batch, not one per record.
         assert len(sink.objects.list("logsink/")) == 4
+        # A page spanning several segments reads every record's texts back.
+        page = await sink.stub.ListRecords(
+            logsink_pb2.ListRecordsRequest(page_size=120, include_text=True)
+        )
+        assert len(page.records) == 120
+        for listed in page.records:
+            n, i = listed.request_id.removeprefix("req-").split("-")
+            assert listed.prompt_text == f"question {n}.{i} é"
+            assert listed.response_text == f"answer {n}.{i} ✓"
         assert await _count(sink) == 200
 
 
