@@ -143,8 +143,11 @@ def mmd_permutation_test(
     s_xx = np.einsum("ij,ij->j", members, kernel @ members)
     s_xy = row_sums @ members - s_xx
     s_yy = total - 2.0 * s_xy - s_xx
-    # Unbiased estimator: the diagonal (k(a, a) = 1) is left out of the within-sample sums.
-    mmd2 = (s_xx - n) / (n * (n - 1)) + (s_yy - m) / (m * (m - 1)) - 2.0 * s_xy / (n * m)
+    # Unbiased estimator: the diagonal k(a, a) is left out of the within-sample sums.
+    diagonal = np.diagonal(kernel)
+    d_x = diagonal @ members
+    d_y = float(diagonal.sum()) - d_x
+    mmd2 = (s_xx - d_x) / (n * (n - 1)) + (s_yy - d_y) / (m * (m - 1)) - 2.0 * s_xy / (n * m)
     observed = float(mmd2[0])
     # A tolerance so that permutations equal to the observed value up to float
     # rounding count as "at least as extreme" (the test stays conservative).
