@@ -10,6 +10,7 @@
 
 const crypto = require('node:crypto');
 const llmops = require('./llmops');
+const { promptHash } = require('./prompt_hash');
 
 // Guard deadline: the guard sits on the hot path of every call. Whether a failed
 // check lets the prompt through (fail open) or not is the application's choice;
@@ -45,7 +46,7 @@ async function main(prompt) {
       model: 'gpt-4o-mini',
       provider: 'openai',
       prompt_template: 'node-example@v1',
-      prompt_hash: crypto.createHash('sha256').update(JSON.stringify([{ role: 'user', content: prompt }])).digest('hex').slice(0, 16),
+      prompt_hash: promptHash([{ role: 'user', content: verdict.safe_text }]),
       usage: { input_tokens: 12, output_tokens: 20, estimated: true },
       latency_ms: Date.now() - started.getTime(),
       status: blocked ? 'CALL_STATUS_FILTERED' : 'CALL_STATUS_SUCCESS',
