@@ -35,7 +35,7 @@ from services.logsink.outbox import ForwardPlan, StoredRecord
 from services.logsink.records import Limits, from_row, parse
 from services.logsink.segments import SegmentBuilder, decode_texts, segment_key
 from services.logsink.settings import TextMode
-from services.logsink.store import GroupStats, RecordFilter, RecordStore, StoredText
+from services.logsink.store import GroupStats, RecordFilter, RecordStore, StoredText, TenantScope
 
 logger = logging.getLogger(__name__)
 
@@ -295,14 +295,14 @@ class LogSinkEngine:
         return self._store.stats(tenant, where, by_model, by_template)
 
     @_database_unavailable
-    def purge(self, tenant: str | None, before_us: int) -> tuple[int, int]:
+    def purge(self, scope: TenantScope, before_us: int) -> tuple[int, int]:
         """Delete records older than ``before_us`` and segments left without records.
 
         Rows go first and objects after, so a crash in between leaves segment rows
         pointing at objects nobody reads; the next purge finds and removes them.
         """
-        deleted_records = self._store.delete_before(tenant, before_us)
-        empty = self._store.empty_segments(tenant, before_us)
+        deleted_records = self._store.delete_before(scope, before_us)
+        empty = self._store.empty_segments(scope, before_us)
         with _object_store_unavailable():
             for _, key in empty:
                 self._objects.delete(key)
@@ -313,6 +313,31 @@ class LogSinkEngine:
                 "purged %d records and %d segments",
                 deleted_records,
                 len(empty),
-                extra={"tenant": tenant or "*"},
+                extra={"tenant": scope.tenant or "*"},
             )
         return deleted_records, len(empty)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long records are kept: a default, and per-tenant overrides (0 = forever)."""
+
+    default_days: int
+    days_by_tenant: dict[str, int]
+
+    @property
+    def enabled(self) -> bool:
+        """Whether anything is ever deleted."""
+        return self.default_days > 0 or any(d > 0 for d in self.days_by_tenant.values())
+
+    def run(self, engine: LogSinkEngine, now: int) -> None:
+        """One retention pass: each overridden tenant, then everyone else."""
+        for tenant, days in sorted(self.days_by_tenant.items()):
+            if days > 0:
+                engine.purge(TenantScope(tenant=tenant), now - days * _DAY_US)
+        if self.default_days > 0:
+            others = TenantScope(exclude=frozenset(self.days_by_tenant))
+            engine.purge(others, now - self.default_days * _DAY_US)
+
+
+_DAY_US = 86_400 * 1_000_000

@@ -20,14 +20,21 @@ from services.common.objectstore import open_object_store
 from services.common.server import ServiceSpec
 from services.common.tenancy import current_tenant
 from services.common.timestamps import to_micros
-from services.logsink.engine import BatchResult, LogSinkEngine, Outcome, PreparedBatch, now_us
+from services.logsink.engine import (
+    BatchResult,
+    LogSinkEngine,
+    Outcome,
+    PreparedBatch,
+    Retention,
+    now_us,
+)
 from services.logsink.forwarder import Forwarder
 from services.logsink.metrics import LlmMetrics
 from services.logsink.outbox import COST, DRIFT, EXPERIMENT, ForwardPlan
 from services.logsink.records import VALID_STATUSES, Limits
 from services.logsink.redaction import build_redactor
 from services.logsink.settings import LogSinkSettings, TextMode
-from services.logsink.store import RecordFilter, RecordStore
+from services.logsink.store import RecordFilter, RecordStore, TenantScope
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +199,9 @@ class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):
         if not request.HasField("before"):
             raise InvalidArgument("before", "required")
         deleted, segments = await asyncio.to_thread(
-            self._engine.purge, current_tenant(), to_micros(request.before, "before")
+            self._engine.purge,
+            TenantScope(tenant=current_tenant()),
+            to_micros(request.before, "before"),
         )
         return logsink_pb2.PurgeRecordsResponse(deleted_records=deleted, deleted_segments=segments)
 
@@ -303,15 +312,15 @@ async def create_servicer(
     tasks = []
     if any(addresses.values()):
         tasks.append(asyncio.create_task(forwarder.run(), name="logsink-forwarder"))
-    if settings.retention_days > 0:
-        keep_us = settings.retention_days * 86_400 * 1_000_000
+    retention = Retention(settings.retention_days, settings.retention_overrides)
+    if retention.enabled:
 
-        async def retention() -> None:
-            await asyncio.to_thread(engine.purge, None, now_us() - keep_us)
+        async def retain() -> None:
+            await asyncio.to_thread(retention.run, engine, now_us())
 
         tasks.append(
             asyncio.create_task(
-                _periodic(settings.retention_interval_seconds, retention, "retention"),
+                _periodic(settings.retention_interval_seconds, retain, "retention"),
                 name="logsink-retention",
             )
         )

@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.common.errors import InvalidArgument
 from services.common.settings import (
     CommonSettings,
     SettingsError,
@@ -15,6 +16,7 @@ from services.common.settings import (
     metrics_port,
     setting,
 )
+from services.common.tenancy import validate_tenant
 
 
 class TextMode(enum.Enum):
@@ -107,6 +109,12 @@ class LogSinkSettings(CommonSettings):
         "Records older than this many days are deleted with their texts; 0 keeps them forever",
         env="LLMOPS_LOGSINK_RETENTION_DAYS",
     )
+    retention_days_by_tenant: str = setting(
+        "",
+        "Per-tenant retention overriding LLMOPS_LOGSINK_RETENTION_DAYS, as "
+        "tenant=days pairs separated by commas, e.g. acme=30,globex=0 (0 keeps forever)",
+        env="LLMOPS_LOGSINK_RETENTION_DAYS_BY_TENANT",
+    )
     retention_interval_seconds: float = setting(
         3600.0, "How often the retention job runs", env="LLMOPS_LOGSINK_RETENTION_INTERVAL_SECONDS"
     )
@@ -117,7 +125,28 @@ class LogSinkSettings(CommonSettings):
         env="LLMOPS_LOGSINK_METRICS_MAX_LABEL_VALUES",
     )
 
+    @property
+    def retention_overrides(self) -> dict[str, int]:
+        """``LLMOPS_LOGSINK_RETENTION_DAYS_BY_TENANT`` as {tenant: days}."""
+        overrides: dict[str, int] = {}
+        for pair in filter(None, (p.strip() for p in self.retention_days_by_tenant.split(","))):
+            tenant, _, days = pair.partition("=")
+            try:
+                overrides[validate_tenant(tenant.strip())] = int(days)
+            except (InvalidArgument, ValueError):
+                raise SettingsError(
+                    "Invalid value for environment variable LLMOPS_LOGSINK_RETENTION_DAYS_BY_"
+                    f"TENANT: {pair!r} is not tenant=days"
+                ) from None
+            if overrides[tenant.strip()] < 0:
+                raise SettingsError(
+                    "Invalid value for environment variable LLMOPS_LOGSINK_RETENTION_DAYS_BY_"
+                    f"TENANT: {pair!r} has negative days"
+                )
+        return overrides
+
     def __post_init__(self) -> None:
+        self.retention_overrides  # noqa: B018 - parsed at start-up so a typo fails fast
         ranges = {
             "drift_sample_rate": (0.0, 1.0),
             "max_text_bytes": (1, None),

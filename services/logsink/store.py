@@ -111,6 +111,20 @@ class RecordFilter:
 
 
 @dataclass(frozen=True)
+class TenantScope:
+    """Which tenants a purge covers: one tenant, or every tenant except some."""
+
+    tenant: str | None = None
+    exclude: frozenset[str] = frozenset()
+
+    def conditions(self, column: sa.ColumnElement[str]) -> list[sa.ColumnElement[bool]]:
+        """SQL conditions selecting the scope's rows."""
+        if self.tenant is not None:
+            return [column == self.tenant]
+        return [column.not_in(self.exclude)] if self.exclude else []
+
+
+@dataclass(frozen=True)
 class OutboxEntry:
     """A delivery to one target, written in the same transaction as its records."""
 
@@ -325,22 +339,18 @@ class RecordStore:
         groups.sort(key=lambda g: (g.model, g.prompt_template))
         return groups
 
-    def delete_before(self, tenant: str | None, before_us: int) -> int:
-        """Delete records older than ``before_us`` (of one tenant, or of all)."""
-        condition = records.c.ts_us < before_us
-        if tenant is not None:
-            condition = sa.and_(condition, records.c.tenant == tenant)
+    def delete_before(self, scope: TenantScope, before_us: int) -> int:
+        """Delete the records of ``scope`` older than ``before_us``."""
+        condition = sa.and_(records.c.ts_us < before_us, *scope.conditions(records.c.tenant))
         with self._engine.begin() as conn:
             return conn.execute(records.delete().where(condition)).rowcount
 
-    def empty_segments(self, tenant: str | None, before_us: int) -> list[tuple[int, str]]:
+    def empty_segments(self, scope: TenantScope, before_us: int) -> list[tuple[int, str]]:
         """(id, object key) of segments that could hold old records and hold no live one."""
         live = sa.select(records.c.id).where(records.c.segment_id == segments.c.id).exists()
         query = sa.select(segments.c.id, segments.c.object_key).where(
-            segments.c.min_ts_us < before_us, ~live
+            segments.c.min_ts_us < before_us, ~live, *scope.conditions(segments.c.tenant)
         )
-        if tenant is not None:
-            query = query.where(segments.c.tenant == tenant)
         with self._engine.connect() as conn:
             return [(row.id, row.object_key) for row in conn.execute(query)]
 

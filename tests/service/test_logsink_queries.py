@@ -301,3 +301,37 @@ async def test_retention_job_deletes_records_older_than_the_setting(
                 break
             await asyncio.sleep(0.1)
         assert [r.request_id for r in page.records] == ["recent"]
+
+
+async def test_retention_overrides_per_tenant(database_url: str, tmp_path: Path) -> None:
+    settings = make_settings(
+        database_url,
+        "local",
+        tmp_path,
+        None,
+        retention_days=2,
+        retention_days_by_tenant="acme=10, keeper=0",
+        retention_interval_seconds=0.2,
+    )
+    now = int(time.time())
+    ages = {"day1": 1, "day5": 5, "day20": 20}
+    async with logsink(settings) as sink:
+        for tenant in ("acme", "keeper", "other"):
+            records = [record(name, seconds=now - d * 86400) for name, d in ages.items()]
+            await sink.stream([batch("b", records)], tenant=tenant)
+        expected = {
+            "acme": ["day1", "day5"],  # 10 days
+            "keeper": ["day1", "day5", "day20"],  # forever
+            "other": ["day1"],  # the 2-day default
+        }
+        for _ in range(50):
+            kept = {}
+            for tenant in expected:
+                page = await sink.stub.ListRecords(
+                    logsink_pb2.ListRecordsRequest(), metadata=(("x-llmops-tenant", tenant),)
+                )
+                kept[tenant] = [r.request_id for r in page.records]
+            if kept == expected:
+                break
+            await asyncio.sleep(0.1)
+        assert kept == expected

@@ -205,3 +205,15 @@ def test_out_of_range_settings_fail_naming_the_variable(variable: str, value: st
 
     with pytest.raises(SettingsError, match=variable):
         load_settings(LogSinkSettings, {variable: value})
+
+
+def test_retention_overrides_parse_and_reject_garbage() -> None:
+    from services.common.settings import SettingsError, load_settings
+    from services.logsink.settings import LogSinkSettings
+
+    variable = "LLMOPS_LOGSINK_RETENTION_DAYS_BY_TENANT"
+    parsed = load_settings(LogSinkSettings, {variable: " acme=30 ,globex=0,"})
+    assert parsed.retention_overrides == {"acme": 30, "globex": 0}
+    for bad in ("acme", "acme=x", "Bad Tenant=3", "acme=-1"):
+        with pytest.raises(SettingsError, match=variable):
+            load_settings(LogSinkSettings, {variable: bad})
