@@ -419,9 +419,11 @@ def _postgres_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str
     with cursor.copy(f"COPY {_PG_STAGE} ({_COLUMN_LIST}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(_row_values(row))
+    # Inserting in key order makes concurrent batches with overlapping ids wait for
+    # each other in the same order, so they cannot deadlock on the unique index.
     cursor.execute(
         f"INSERT INTO {records.name} ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {_PG_STAGE} "
-        "ON CONFLICT (tenant, request_id) DO NOTHING RETURNING request_id"
+        "ORDER BY request_id ON CONFLICT (tenant, request_id) DO NOTHING RETURNING request_id"
     )
     return {request_id for (request_id,) in cursor.fetchall()}
 

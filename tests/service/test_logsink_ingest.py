@@ -441,3 +441,27 @@ async def test_partly_replayed_batch_stores_only_the_new_records(
         )
         assert got.record.response_text == "old b"
         assert await _count(sink) == 4
+
+
+async def test_concurrent_streams_sending_the_same_records_store_each_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    batches = [
+        batch(f"b{n}", [record(f"{n}-{i}", response_text=f"t{n}-{i}") for i in range(40)])
+        for n in range(8)
+    ]
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        # Three clients replay the same batches at once, in different orders.
+        results = await asyncio.gather(
+            sink.stream(batches),
+            sink.stream(list(reversed(batches))),
+            sink.stream(batches[4:] + batches[:4]),
+        )
+        acks = [ack for stream in results for ack in stream]
+        assert sum(a.stored for a in acks) == 8 * 40
+        assert sum(a.duplicates for a in acks) == 2 * 8 * 40
+        assert await _count(sink) == 8 * 40
+        got = await sink.stub.GetRecord(
+            logsink_pb2.GetRecordRequest(request_id="5-17", include_text=True)
+        )
+        assert got.record.response_text == "t5-17"
