@@ -34,10 +34,10 @@ from llmops.v1 import common_pb2, logsink_pb2, logsink_pb2_grpc
 
 from tests.e2e.test_suite_processes import free_ports
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(90)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
 
 PROMETHEUS = shutil.which("prometheus")
-STARTUP_SECONDS = 60
+STARTUP_SECONDS = 120
 SCRAPE_WAIT_SECONDS = 20
 MODEL = "e2e-model"
 
