@@ -45,7 +45,7 @@ from services.common.tenancy import hash_api_key
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.e2e.test_suite_processes import SERVICES, free_ports, is_serving
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
 STARTUP_SECONDS = 120
 RUN = uuid.uuid4().hex[:12]

@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.faults.support import TcpProxy, logsink_process, ship
 
-pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(300)]
 
 OUTAGE_SECONDS = 20
 RECORDS_PER_PHASE = 300

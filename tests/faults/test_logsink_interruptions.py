@@ -21,7 +21,7 @@ from llmops.v1 import logsink_pb2, logsink_pb2_grpc
 from tests.conftest import S3Server
 from tests.faults.support import LogSinkProcess, TcpProxy, call_record, logsink_process, ship
 
-pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(300)]
 
 RECORDS_PER_PHASE = 200
 
