@@ -302,3 +302,26 @@ def test_prometheus_k8s_config_discovers_the_annotated_pods_as_their_jobs(
         port = re2.sub(address["regex"], address["replacement"].replace("$", "\\"), joined)
         assert port == f"10.0.0.7:{_container(deployment)['ports'][1]['containerPort']}"
         assert labels[by_target["job"]["source_labels"][0]] == deployment["metadata"]["name"]
+
+
+def test_network_policy_opens_grpc_to_all_and_metrics_to_monitoring_only(
+    objects: list[dict[str, Any]],
+) -> None:
+    (policy,) = _by_kind(objects, "NetworkPolicy").values()
+    selected = policy["spec"]["podSelector"]["matchLabels"].items()
+
+    def opened(port: int) -> list[dict[str, Any]]:
+        return [
+            rule
+            for rule in policy["spec"]["ingress"]
+            for p in rule["ports"]
+            if p["port"] <= port <= p.get("endPort", p["port"])
+        ]
+
+    for name, deployment in _by_kind(objects, "Deployment").items():
+        assert selected <= deployment["spec"]["template"]["metadata"]["labels"].items(), name
+        ports = {p["name"]: p["containerPort"] for p in _container(deployment)["ports"]}
+        (grpc_rule,) = opened(ports["grpc"])
+        assert "from" not in grpc_rule, name
+        (metrics_rule,) = opened(ports["metrics"])
+        assert metrics_rule["from"], name
