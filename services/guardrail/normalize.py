@@ -24,7 +24,7 @@ import functools
 import unicodedata
 from dataclasses import dataclass, field
 
-import re2
+import numpy as np
 
 # Letters that render like a Latin letter in common fonts (Unicode confusables,
 # restricted to the Cyrillic and Greek ones seen in real obfuscation).
@@ -36,9 +36,6 @@ HOMOGLYPHS: dict[str, str] = {
     "ı": "i",
     "ɡ": "g",
 }
-
-
-_NON_ASCII = re2.compile(r"[^\x00-\x7f]+")
 
 
 def is_invisible(char: str) -> bool:
@@ -87,27 +84,27 @@ def normalize(text: str) -> Normalized:
     """Normalise ``text`` for matching; see the module docstring for what changes."""
     if text.isascii():
         return Normalized(text, len(text))
+    # Only non-ASCII code points need Python-level work; numpy finds them and builds
+    # the offset map, so the cost is per non-ASCII character, not per character.
+    code_points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    positions = np.flatnonzero(code_points > 0x7F).tolist()
+    lengths = np.ones(len(text), dtype=np.int64)
     pieces: list[str] = []
-    origin: list[int] = []
     folded: list[int] = []
     position = 0
-    # ASCII stretches are copied whole; only the non-ASCII runs go code point by code point.
-    for match in _NON_ASCII.finditer(text):
-        start, end = match.span()
-        pieces.append(text[position:start])
-        origin.extend(range(position, start))
-        for index in range(start, end):
-            char = text[index]
-            replacement = HOMOGLYPHS.get(char)
-            if replacement is not None and _in_latin_word(text, index):
-                folded.append(index)
-            else:
-                replacement = _fold(char)
-            pieces.append(replacement)
-            origin.extend([index] * len(replacement))
-        position = end
+    for index in positions:
+        char = text[index]
+        replacement = HOMOGLYPHS.get(char)
+        if replacement is not None and _in_latin_word(text, index):
+            folded.append(index)
+        else:
+            replacement = _fold(char)
+        pieces.append(text[position:index])
+        pieces.append(replacement)
+        lengths[index] = len(replacement)
+        position = index + 1
     pieces.append(text[position:])
-    origin.extend(range(position, len(text)))
+    origin = np.repeat(np.arange(len(text)), lengths).tolist()
     return Normalized("".join(pieces), len(text), origin, folded)
 
 
