@@ -111,7 +111,8 @@ class InvisibleTextDetector:
     def _mixed_script(self, norm: Normalized, original: str) -> list[Candidate]:
         spans: list[list[int]] = []
         for index in norm.folded:
-            if spans and index - spans[-1][1] <= 1:
+            # Look-alikes in the same word make one finding for the word.
+            if spans and (index == spans[-1][1] or original[spans[-1][1] : index].isalpha()):
                 spans[-1][1] = index + 1
             else:
                 spans.append([index, index + 1])
