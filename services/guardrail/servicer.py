@@ -128,14 +128,18 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
             if guard is None:
                 guard = self._engine.stream(tenant=current_tenant(), policy=request.policy)
             step = await self._feed(guard, request.chunk)
+            if request.end_of_stream and not step.blocked:
+                step = _merge(step, await asyncio.to_thread(guard.finish))
             findings.extend(step.findings)
-            if not step.blocked and request.end_of_stream:
-                yield _stream_response(step, guard)
-                step = await asyncio.to_thread(guard.finish)
-                findings.extend(step.findings)
             yield _stream_response(step, guard)
             if step.blocked or request.end_of_stream:
                 break
+        else:
+            # The client half-closed without end_of_stream: still release what is held.
+            if guard is not None and step is not None:
+                step = await asyncio.to_thread(guard.finish)
+                findings.extend(step.findings)
+                yield _stream_response(step, guard)
         if guard is not None and step is not None:
             metrics.record(
                 GuardResult(
@@ -186,6 +190,17 @@ def _result_fields(result: GuardResult) -> dict[str, Any]:
         "policy": result.policy,
         "policy_version": result.policy_version,
     }
+
+
+def _merge(fed: StreamStep, finished: StreamStep) -> StreamStep:
+    """One response for the last message: what its chunk released plus the final flush."""
+    return StreamStep(
+        fed.release_text + finished.release_text,
+        fed.findings + finished.findings,
+        finished.action,
+        finished.held_back,
+        finished.blocked,
+    )
 
 
 def _stream_response(

@@ -201,6 +201,16 @@ async def test_stream_redacts_an_email_split_across_chunks(client: Client) -> No
     assert {(r.policy, r.policy_version) for r in responses} == {("default", "v1")}
 
 
+async def test_stream_half_closed_without_end_marker_still_flushes(client: Client) -> None:
+    async def requests() -> AsyncIterator[pb.CheckOutputStreamRequest]:
+        yield pb.CheckOutputStreamRequest(chunk="write to jane@exa")
+        yield pb.CheckOutputStreamRequest(chunk="mple.com")
+
+    responses = [r async for r in client.stub.CheckOutputStream(requests(), timeout=10)]
+    assert "".join(r.release_text for r in responses) == "write to [EMAIL_REDACTED]"
+    assert responses[-1].held_back == 0
+
+
 async def test_stream_stops_after_a_block(client: Client) -> None:
     responses = await _stream(
         client, ["Your token is ghp_abcdefghij", "klmnopqrstuvwxyz0123456789 ok", "more", "end"]
