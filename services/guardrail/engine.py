@@ -18,6 +18,7 @@ original text.
 from __future__ import annotations
 
 import threading
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -424,8 +425,12 @@ class OutputStreamGuard:
             return StreamStep(
                 "", tuple(new_findings), Action.BLOCK, len(text) - self._released, True
             )
+        # A match that began in text already released (possible only when it started with
+        # characters no entity usually has) still has its unreleased rest redacted.
         release_hits = [
-            h for h in shifted if h.candidate.start >= self._released and h.candidate.end <= hold
+            _clip(h, self._released)
+            for h in shifted
+            if h.candidate.end > self._released and h.candidate.end <= hold
         ]
         segment = text[self._released : hold]
         local = [_shift(h, -self._released) for h in release_hits]
@@ -442,7 +447,7 @@ class OutputStreamGuard:
         end = len(text)
         hold = end
         # The trailing token, if the text does not end in whitespace.
-        while hold > self._released and not text[hold - 1].isspace():
+        while hold > self._released and _entity_char(text[hold - 1]):
             hold -= 1
         # Digit/IBAN groups separated by single spaces or dashes that may continue.
         while hold - 1 > self._released and text[hold - 1] in " -":
@@ -466,6 +471,26 @@ class OutputStreamGuard:
             if c.detector != INJECTION and (c.start < hold < c.end or c.end >= end):
                 hold = min(hold, max(c.start, self._released))
         return max(self._released, hold, end - _MAX_HOLD)
+
+
+def _entity_char(char: str) -> bool:
+    """Whether ``char`` can be part of an entity (ASCII, accented Latin, fullwidth forms,
+    invisible characters): text in scripts without spaces (CJK, Thai) must not be held
+    back as one endless token."""
+    if char.isascii():
+        return not char.isspace()
+    if is_invisible(char) or (ord(char) < 0x250 and char.isalnum()):
+        return True
+    folded = unicodedata.normalize("NFKC", char)
+    return folded.isascii() and (folded.isalnum() or folded in "@._%+-:/=")
+
+
+def _clip(hit: _Hit, start: int) -> _Hit:
+    c = hit.candidate
+    if c.start >= start:
+        return hit
+    clipped = Candidate(c.detector, c.type, start, c.end, c.score, c.reason, c.value)
+    return _Hit(clipped, hit.config)
 
 
 def _shift(hit: _Hit, offset: int) -> _Hit:

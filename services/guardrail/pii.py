@@ -261,7 +261,9 @@ ENTITIES: tuple[Entity, ...] = (
     Entity(
         PII,
         "EMAIL",
-        r"[\p{L}\p{N}._%+\-]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)*\.\p{L}{2,}",
+        # Latin letters only (accents allowed): \p{L} would swallow the Chinese or
+        # Japanese text written right before an address, which has no space.
+        r"[\p{Latin}0-9._%+\-]+@[\p{Latin}0-9\-]+(?:\.[\p{Latin}0-9\-]+)*\.\p{Latin}{2,}",
         _accept(1.0),
         70,
         _email_value,

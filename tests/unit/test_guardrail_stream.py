@@ -74,6 +74,14 @@ def test_entity_split_in_the_middle_is_held_back_not_released() -> None:
     assert guard.finish().release_text == "thanks"
 
 
+def test_text_without_spaces_is_released_as_it_arrives() -> None:
+    guard = REDACTING.stream(tenant="acme")
+    assert guard.feed("这是一个没有空格的回答。").release_text == "这是一个没有空格的回答。"
+    step = guard.feed("邮箱是jane@exa")
+    assert step.release_text == "邮箱是"
+    assert guard.feed("mple.com。").release_text.startswith("<EMAIL_")
+
+
 def test_digit_groups_that_could_continue_are_held_back() -> None:
     guard = REDACTING.stream(tenant="acme")
     step = guard.feed("card 4111 1111 ")
