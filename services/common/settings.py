@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 _PREFIX = "LLMOPS_"
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -257,6 +258,9 @@ def settings_table(*classes: type[Any]) -> str:
 def _render_default(value: Any) -> str:
     if value is None:
         return "(unset)"
+    if isinstance(value, Path) and value.is_absolute() and value.is_relative_to(_REPO_ROOT):
+        # Defaults that point into the installed tree read the same on every machine.
+        value = value.relative_to(_REPO_ROOT)
     if isinstance(value, enum.Enum):
         value = value.value
     if isinstance(value, bool):
