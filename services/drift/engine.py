@@ -39,6 +39,7 @@ from services.drift.metrics import DriftMetrics
 from services.drift.settings import DriftSettings
 from services.drift.store import (
     MONITOR_ID_MAX_CHARS,
+    REQUEST_ID_MAX_CHARS,
     Baseline,
     BaselineRef,
     DriftStore,
@@ -115,6 +116,8 @@ class ObserveResult:
     accepted: int
     skipped_empty: int
     window_size: int
+    duplicates: int
+    """Texts whose request id the window already held (or the request repeated)."""
 
 
 @dataclass(frozen=True)
@@ -145,20 +148,56 @@ class DriftEngine:
         self._metrics = metrics
         self._cache: OrderedDict[tuple[str, str, str], Baseline] = OrderedDict()
 
-    async def observe(self, tenant: str, monitor_id: str, texts: Sequence[str]) -> ObserveResult:
-        """Embed non-empty texts and append them to the monitor's window."""
+    async def observe(
+        self,
+        tenant: str,
+        monitor_id: str,
+        texts: Sequence[str],
+        request_ids: Sequence[str] = (),
+    ) -> ObserveResult:
+        """Embed non-empty texts and append them to the monitor's window.
+
+        With ``request_ids`` (one per text; "" for none), a text whose id the window
+        already holds, or that an earlier text of the request carries, is skipped
+        before embedding: LogSink delivers at least once, and a redelivered text
+        counted twice would bias the window.
+        """
         check_monitor_id(monitor_id)
-        kept = self._non_empty(texts, "texts")
-        vectors = await self._batcher.encode(kept)
-        size = await asyncio.to_thread(
+        self._check_count(texts, "texts")
+        ids = _request_ids(texts, request_ids)
+        non_empty = [i for i, text in enumerate(texts) if text.strip()]
+        keyed = [request_id for i in non_empty if (request_id := ids[i]) is not None]
+        seen: set[str] = set()
+        if keyed:
+            seen = await asyncio.to_thread(
+                self._store.observed_request_ids, tenant, monitor_id, keyed
+            )
+        fresh: list[int] = []
+        for i in non_empty:
+            request_id = ids[i]
+            if request_id is not None:
+                if request_id in seen:
+                    continue
+                seen.add(request_id)
+            fresh.append(i)
+        vectors = await self._batcher.encode([texts[i] for i in fresh])
+        appended = await asyncio.to_thread(
             self._store.append_window,
             tenant,
             monitor_id,
-            [self._stored_text(text) for text in kept],
+            [self._stored_text(texts[i]) for i in fresh],
             vectors,
             self._settings.drift_window_size,
+            [ids[i] for i in fresh],
         )
-        return ObserveResult(len(kept), len(texts) - len(kept), size)
+        skipped_empty = len(texts) - len(non_empty)
+        return ObserveResult(
+            accepted=appended.added,
+            skipped_empty=skipped_empty,
+            window_size=appended.window_size,
+            # Includes texts a concurrent call with the same ids inserted first.
+            duplicates=len(non_empty) - appended.added,
+        )
 
     async def set_baseline(
         self, tenant: str, monitor_id: str, texts: Sequence[str], field_name: str
@@ -391,6 +430,26 @@ def check_monitor_id(monitor_id: str) -> None:
         raise InvalidArgument("monitor_id", "must not be empty")
     if len(monitor_id) > MONITOR_ID_MAX_CHARS:
         raise InvalidArgument("monitor_id", f"at most {MONITOR_ID_MAX_CHARS} characters")
+
+
+def _request_ids(texts: Sequence[str], request_ids: Sequence[str]) -> list[str | None]:
+    """One id or None per text; INVALID_ARGUMENT ``request_ids`` when they do not fit."""
+    if not request_ids:
+        return [None] * len(texts)
+    if len(request_ids) != len(texts):
+        raise InvalidArgument(
+            "request_ids",
+            f"must be empty or hold one id per text; got {len(request_ids)} ids "
+            f"for {len(texts)} texts",
+        )
+    for position, request_id in enumerate(request_ids):
+        if len(request_id) > REQUEST_ID_MAX_CHARS:
+            raise InvalidArgument(
+                "request_ids",
+                f"at most {REQUEST_ID_MAX_CHARS} characters each; "
+                f"request_ids[{position}] has {len(request_id)}",
+            )
+    return [request_id or None for request_id in request_ids]
 
 
 def _subsample(vectors: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:

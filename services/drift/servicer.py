@@ -37,11 +37,14 @@ class DriftServicer(drift_pb2_grpc.DriftServiceServicer):
     async def Observe(
         self, request: drift_pb2.ObserveRequest, context: grpc.aio.ServicerContext
     ) -> drift_pb2.ObserveResponse:
-        result = await self._engine.observe(current_tenant(), request.monitor_id, request.texts)
+        result = await self._engine.observe(
+            current_tenant(), request.monitor_id, request.texts, request.request_ids
+        )
         return drift_pb2.ObserveResponse(
             accepted=result.accepted,
             skipped_empty=result.skipped_empty,
             window_size=result.window_size,
+            duplicates=result.duplicates,
         )
 
     async def SetBaseline(

@@ -2,12 +2,16 @@
 
 * ``drift_monitors``: one row per (tenant, monitor): the current baseline's id,
   size, time and calibration, and the last check as JSON.
-* ``drift_window``: one row per observed text (its first characters and its
-  float32 embedding), ordered by an autoincrement id. The window is a ring: after
-  each append, rows older than the newest ``capacity`` are deleted in the same
-  transaction. Rows rather than object-store chunks because a ring needs cheap
-  appends and trims with transactional ordering, which SQL gives for free; the
-  window is bounded (about 1.5 KB per text), so it never grows large.
+* ``drift_window``: one row per observed text (its first characters, its
+  float32 embedding and the caller's request id, if any), ordered by an
+  autoincrement id. The window is a ring: after each append, rows older than the
+  newest ``capacity`` are deleted in the same transaction. Rows rather than
+  object-store chunks because a ring needs cheap appends and trims with
+  transactional ordering, which SQL gives for free; the window is bounded (about
+  1.5 KB per text), so it never grows large. A unique index on (tenant, monitor,
+  request id) makes a redelivered text a no-op while the first copy is in the
+  window; rows without an id hold NULL, which SQLite and PostgreSQL both treat as
+  distinct in a unique index.
 * A baseline's embeddings (``.npy``, float32) and texts (gzipped JSON) live in the
   object store under a fresh id per baseline, written before the SQL row points at
   them, so a reader never sees a row without its objects. They never change, which
@@ -44,6 +48,10 @@ logger = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version_drift"
 MONITOR_ID_MAX_CHARS = 200
+REQUEST_ID_MAX_CHARS = 128
+"""As LogSink's request_id column, whose ids are the ones forwarded here."""
+# Ids per IN (...) lookup: well under SQLite's oldest bound-parameter limit (999).
+_LOOKUP_CHUNK = 500
 
 metadata = sa.MetaData()
 
@@ -71,8 +79,18 @@ window = sa.Table(
     sa.Column("monitor_id", sa.String(MONITOR_ID_MAX_CHARS), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("embedding", sa.LargeBinary, nullable=False),
+    sa.Column("request_id", sa.String(REQUEST_ID_MAX_CHARS), nullable=True),
     sa.Index("ix_drift_window_monitor", "tenant", "monitor_id", "id"),
+    sa.Index("uq_drift_window_request", "tenant", "monitor_id", "request_id", unique=True),
 )
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What an append did: rows added (id conflicts are not) and the window's new size."""
+
+    added: int
+    window_size: int
 
 
 @dataclass(frozen=True)
@@ -175,6 +193,25 @@ class DriftStore:
 
     # Window --------------------------------------------------------------------
 
+    def observed_request_ids(
+        self, tenant: str, monitor_id: str, request_ids: Sequence[str]
+    ) -> set[str]:
+        """Those of ``request_ids`` whose texts are in the monitor's window."""
+        found: set[str] = set()
+        unique = sorted(set(request_ids))
+        with self._engine.connect() as conn:
+            for start in range(0, len(unique), _LOOKUP_CHUNK):
+                found.update(
+                    conn.execute(
+                        sa.select(window.c.request_id).where(
+                            window.c.tenant == tenant,
+                            window.c.monitor_id == monitor_id,
+                            window.c.request_id.in_(unique[start : start + _LOOKUP_CHUNK]),
+                        )
+                    ).scalars()
+                )
+        return found
+
     def append_window(
         self,
         tenant: str,
@@ -182,22 +219,33 @@ class DriftStore:
         texts: Sequence[str],
         embeddings: np.ndarray,
         capacity: int,
-    ) -> int:
-        """Append texts (creating the monitor if new), trim to ``capacity``; the new size."""
+        request_ids: Sequence[str | None] | None = None,
+    ) -> Appended:
+        """Append texts (creating the monitor if new) and trim to ``capacity``.
+
+        A text whose request id the window already holds is not added: callers
+        filter those out before embedding, and the unique index settles races
+        between concurrent appends of the same ids.
+        """
+        ids = request_ids if request_ids is not None else [None] * len(texts)
         with self._engine.begin() as conn:
             self._ensure_monitor(conn, tenant, monitor_id)
+            added = 0
             if texts:
-                conn.execute(
-                    sa.insert(window),
-                    [
-                        {
-                            "tenant": tenant,
-                            "monitor_id": monitor_id,
-                            "text": text,
-                            "embedding": vector.astype("<f4").tobytes(),
-                        }
-                        for text, vector in zip(texts, embeddings, strict=True)
-                    ],
+                added = len(
+                    conn.execute(
+                        _insert(conn, window).on_conflict_do_nothing().returning(window.c.id),
+                        [
+                            {
+                                "tenant": tenant,
+                                "monitor_id": monitor_id,
+                                "text": text,
+                                "embedding": vector.astype("<f4").tobytes(),
+                                "request_id": request_id,
+                            }
+                            for text, vector, request_id in zip(texts, embeddings, ids, strict=True)
+                        ],
+                    ).all()
                 )
             oldest_kept = conn.execute(
                 sa.select(window.c.id)
@@ -214,7 +262,8 @@ class DriftStore:
                         window.c.id < oldest_kept,
                     )
                 )
-            return self._window_sizes(conn, tenant, [monitor_id]).get(monitor_id, 0)
+            size = self._window_sizes(conn, tenant, [monitor_id]).get(monitor_id, 0)
+            return Appended(added, size)
 
     def load_window(
         self, tenant: str, monitor_id: str, capacity: int
@@ -291,15 +340,8 @@ class DriftStore:
     @staticmethod
     def _ensure_monitor(conn: Connection, tenant: str, monitor_id: str) -> None:
         values = {"tenant": tenant, "monitor_id": monitor_id, "created_at": datetime.now(UTC)}
-        insert: Any
-        if conn.dialect.name == "postgresql":
-            insert = postgresql.insert(monitors)
-        elif conn.dialect.name == "sqlite":
-            insert = sqlite.insert(monitors)
-        else:
-            raise RuntimeError(f"unsupported database dialect {conn.dialect.name}")
         # Concurrent first Observes of one monitor (several replicas) must not collide.
-        conn.execute(insert.values(values).on_conflict_do_nothing())
+        conn.execute(_insert(conn, monitors).values(values).on_conflict_do_nothing())
 
     @staticmethod
     def _window_sizes(conn: Connection, tenant: str, monitor_ids: list[str]) -> dict[str, int]:
@@ -311,6 +353,15 @@ class DriftStore:
             .group_by(window.c.monitor_id)
         ).all()
         return {row[0]: int(row[1]) for row in rows}
+
+
+def _insert(conn: Connection, table: sa.Table) -> Any:
+    """The dialect's INSERT, which has ``on_conflict_do_nothing`` (both spell it alike)."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {conn.dialect.name}")
 
 
 def _monitor_row(row: sa.Row[Any], window_sizes: dict[str, int]) -> MonitorRow:

@@ -6,12 +6,12 @@ One entry per target and batch, holding the serialized request the forwarder sen
 * ``experiment``: ``RecordCallOutcomesRequest`` with the stored records that carry an
   experiment_id (texts removed);
 * ``drift``: one ``ObserveRequest`` per monitor ``"<model>/<prompt_template>"`` with
-  the stored (already redacted) response texts of a sample of the records. The
-  sample is chosen from the request_id, so a replayed record is sampled the same way.
+  the stored (already redacted) response texts of a sample of the records and their
+  request_ids. The sample is chosen from the request_id, so a replayed record is
+  sampled the same way.
 
-Receivers deduplicate by request_id (Cost, Experiment). DriftService's Observe has no
-ids, so a redelivery after a crash can add a text twice to a drift window; with
-sampling that is rare and harmless to a distribution test.
+Every receiver deduplicates by request_id, so a redelivery after a crash or a retry
+changes nothing.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ class ForwardPlan:
                 entries.append(OutboxEntry(EXPERIMENT, outcomes.SerializeToString()))
         if self.drift_sample_rate > 0:
             texts: dict[str, list[str]] = defaultdict(list)
+            request_ids: dict[str, list[str]] = defaultdict(list)
             for s in stored:
                 monitor_id = f"{s.record.model}/{s.record.prompt_template}"
                 if (
@@ -87,8 +88,11 @@ class ForwardPlan:
                     and sampled(s.record.request_id, self.drift_sample_rate)
                 ):
                     texts[monitor_id].append(s.response_text)
+                    request_ids[monitor_id].append(s.record.request_id)
             for monitor_id, batch in sorted(texts.items()):
-                observe = drift_pb2.ObserveRequest(monitor_id=monitor_id, texts=batch)
+                observe = drift_pb2.ObserveRequest(
+                    monitor_id=monitor_id, texts=batch, request_ids=request_ids[monitor_id]
+                )
                 entries.append(OutboxEntry(DRIFT, observe.SerializeToString()))
         return entries
 

@@ -178,6 +178,15 @@ async def test_small_baseline_says_how_many_more_texts_are_needed(env: Env) -> N
         (drift_pb2.ObserveRequest(monitor_id="", texts=["x"]), "monitor_id"),
         (drift_pb2.ObserveRequest(monitor_id="m" * 201, texts=["x"]), "monitor_id"),
         (
+            drift_pb2.ObserveRequest(monitor_id="m", texts=["x", "y"], request_ids=["a"]),
+            "request_ids",
+        ),
+        (drift_pb2.ObserveRequest(monitor_id="m", texts=[], request_ids=["a"]), "request_ids"),
+        (
+            drift_pb2.ObserveRequest(monitor_id="m", texts=["x"], request_ids=["r" * 129]),
+            "request_ids",
+        ),
+        (
             drift_pb2.SetBaselineRequest(
                 monitor_id="m", texts=drift_pb2.BaselineTexts(texts=["a"] * 501)
             ),

@@ -265,3 +265,53 @@ async def test_drift_flow_with_a_baseline_from_real_logsink_records(
             assert refused.value.code() is grpc.StatusCode.FAILED_PRECONDITION
             assert _error(refused.value).metadata["needed"] == "500"
         await _check_drift_flow(settings, "gpt-4o/support@v1", "acme")
+
+
+async def test_a_redelivered_batch_is_counted_once_and_not_embedded_again(
+    database_url: str, tmp_path: Path, s3_server: S3Server
+) -> None:
+    settings = _settings(database_url, tmp_path, s3_server)
+    monitor = "gpt-4o/support@v1"
+    texts = corpus.sample(corpus.BASELINE_MIX, 5, 7)
+    batch = drift_pb2.ObserveRequest(
+        monitor_id=monitor,
+        texts=[*texts, ""],
+        request_ids=[*(f"req-{i}" for i in range(5)), "req-empty"],
+    )
+    before = _sample("llmops_drift_embedding_batch_texts_sum")
+    async with drift_server(settings) as stub:
+        first = await stub.Observe(batch, timeout=TIMEOUT)
+    embedded = _sample("llmops_drift_embedding_batch_texts_sum")
+    assert embedded - before == 5
+    # LogSink redelivers after a crash: a new process, the same request.
+    async with drift_server(settings) as stub:
+        again = await stub.Observe(batch, timeout=TIMEOUT)
+        # Duplicates never reach the model.
+        assert _sample("llmops_drift_embedding_batch_texts_sum") == embedded
+        mixed = await stub.Observe(
+            drift_pb2.ObserveRequest(
+                monitor_id=monitor,
+                texts=[texts[0], "a new answer", "a new answer", "no id"],
+                request_ids=["req-0", "req-new", "req-new", ""],
+            ),
+            timeout=TIMEOUT,
+        )
+        window = (
+            await stub.GetMonitor(drift_pb2.GetMonitorRequest(monitor_id=monitor), timeout=TIMEOUT)
+        ).monitor.window_size
+
+    assert (first.accepted, first.skipped_empty, first.duplicates, first.window_size) == (
+        5,
+        1,
+        0,
+        5,
+    )
+    assert (again.accepted, again.skipped_empty, again.duplicates, again.window_size) == (
+        0,
+        1,
+        5,
+        5,
+    )
+    # Within one request too; a text without an id is always added.
+    assert (mixed.accepted, mixed.duplicates, mixed.window_size) == (2, 2, 7)
+    assert window == 7

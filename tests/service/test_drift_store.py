@@ -13,7 +13,7 @@ from services.common.db import create_engine
 from services.common.embeddings import EMBEDDING_DIM
 from services.common.objectstore import LocalObjectStore, ObjectStore, S3ObjectStore
 from services.drift.stats import Calibration
-from services.drift.store import Baseline, DriftStore
+from services.drift.store import Appended, Baseline, DriftStore
 from tests.conftest import S3Server
 
 
@@ -43,15 +43,40 @@ def _vectors(n: int, seed: int) -> np.ndarray:
 def test_window_is_a_ring_keeping_the_newest_texts(store: DriftStore) -> None:
     vectors = _vectors(12, 1)
     texts = [f"text {i}" for i in range(12)]
-    assert store.append_window("acme", "m", texts[:5], vectors[:5], capacity=8) == 5
-    assert store.append_window("acme", "m", texts[5:], vectors[5:], capacity=8) == 8
+    assert store.append_window("acme", "m", texts[:5], vectors[:5], capacity=8) == Appended(5, 5)
+    assert store.append_window("acme", "m", texts[5:], vectors[5:], capacity=8) == Appended(7, 8)
     loaded_texts, loaded = store.load_window("acme", "m", capacity=8)
     assert loaded_texts == texts[4:]
     np.testing.assert_array_equal(loaded, vectors[4:])
 
 
+def test_a_request_id_already_in_the_window_is_not_added_again(store: DriftStore) -> None:
+    vectors = _vectors(4, 10)
+    ids = ["r0", "r1", None, None]
+    texts = ["t0", "t1", "no id", "no id either"]
+    assert store.append_window("acme", "m", texts, vectors, 8, ids) == Appended(4, 4)
+    # The same ids again (a race the engine's lookup missed): only the id-less texts land.
+    assert store.append_window("acme", "m", texts, vectors, 8, ids) == Appended(2, 6)
+    assert store.observed_request_ids("acme", "m", ["r0", "r1", "r9"]) == {"r0", "r1"}
+    # Ids are per tenant and monitor.
+    assert store.append_window("acme", "other", texts[:1], vectors[:1], 8, ["r0"]).added == 1
+    assert store.append_window("globex", "m", texts[:1], vectors[:1], 8, ["r0"]).added == 1
+    assert store.observed_request_ids("globex", "m", ["r1"]) == set()
+
+
+def test_a_trimmed_text_forgets_its_request_id(store: DriftStore) -> None:
+    vectors = _vectors(6, 11)
+    ids = [f"r{i}" for i in range(6)]
+    texts = [f"text {i}" for i in range(6)]
+    store.append_window("acme", "m", texts[:3], vectors[:3], 3, ids[:3])
+    assert store.append_window("acme", "m", texts[3:], vectors[3:], 3, ids[3:]) == Appended(3, 3)
+    assert store.observed_request_ids("acme", "m", ids) == {"r3", "r4", "r5"}
+    assert store.load_window("acme", "m", 3)[0] == texts[3:]
+
+
 def test_observing_nothing_still_creates_the_monitor(store: DriftStore) -> None:
-    assert store.append_window("acme", "m", [], np.zeros((0, EMBEDDING_DIM)), capacity=8) == 0
+    appended = store.append_window("acme", "m", [], np.zeros((0, EMBEDDING_DIM)), capacity=8)
+    assert appended == Appended(0, 0)
     row = store.get_monitor("acme", "m")
     assert row is not None
     assert row.window_size == 0

@@ -142,10 +142,14 @@ async def test_stored_records_are_forwarded_to_each_target_once(
     assert all(r.prompt_text == "" and r.response_text == "" for r in spend.records)
     [(_, outcomes)] = peer.of("experiment")
     assert [(r.request_id, r.variant) for r in outcomes.records] == [("p1", "A")]
-    drift = sorted((request.monitor_id, list(request.texts)) for _, request in peer.of("drift"))
+    drift = sorted(
+        (request.monitor_id, list(request.texts), list(request.request_ids))
+        for _, request in peer.of("drift")
+    )
+    # The ids let DriftService drop a redelivered text instead of counting it twice.
     assert drift == [
-        ("gpt-4o-mini/support-answer@v1", ["answer one", "answer two"]),
-        ("other/t9", ["answer three"]),
+        ("gpt-4o-mini/support-answer@v1", ["answer one", "answer two"], ["p1", "p2"]),
+        ("other/t9", ["answer three"], ["p3"]),
     ]
 
 

@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from llmops.v1 import common_pb2 as llmops_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15llmops/v1/drift.proto\x12\tllmops.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16llmops/v1/common.proto\"3\n\x0eObserveRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12\r\n\x05texts\x18\x02 \x03(\t\"O\n\x0fObserveResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05\x12\x15\n\rskipped_empty\x18\x02 \x01(\x05\x12\x13\n\x0bwindow_size\x18\x03 \x01(\x05\"r\n\x0fRecordSelection\x12(\n\ntime_range\x18\x01 \x01(\x0b\x32\x14.llmops.v1.TimeRange\x12\r\n\x05model\x18\x02 \x01(\t\x12\x17\n\x0fprompt_template\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\"\x8c\x01\n\x12SetBaselineRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12)\n\x05texts\x18\x02 \x01(\x0b\x32\x18.llmops.v1.BaselineTextsH\x00\x12-\n\x07records\x18\x03 \x01(\x0b\x32\x1a.llmops.v1.RecordSelectionH\x00\x42\x08\n\x06source\"\x1e\n\rBaselineTexts\x12\r\n\x05texts\x18\x01 \x03(\t\"\xe4\x01\n\x07Monitor\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12\x15\n\rbaseline_size\x18\x02 \x01(\x05\x12\x31\n\rbaseline_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bwindow_size\x18\x04 \x01(\x05\x12\x17\n\x0fwindow_capacity\x18\x05 \x01(\x05\x12\x1a\n\x12\x64istance_threshold\x18\x06 \x01(\x01\x12\x31\n\nlast_check\x18\x07 \x01(\x0b\x32\x1d.llmops.v1.CheckDriftResponse\"Q\n\x13SetBaselineResponse\x12#\n\x07monitor\x18\x01 \x01(\x0b\x32\x12.llmops.v1.Monitor\x12\x15\n\rskipped_empty\x18\x02 \x01(\x05\"6\n\x11\x43heckDriftRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12\r\n\x05\x61lpha\x18\x02 \x01(\x01\".\n\x0c\x44riftExample\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x10\n\x08\x64istance\x18\x02 \x01(\x01\"\xea\x02\n\x12\x43heckDriftResponse\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64rifted\x18\x02 \x01(\x08\x12\x10\n\x08\x64istance\x18\x03 \x01(\x01\x12\x1a\n\x12\x64istance_threshold\x18\x04 \x01(\x01\x12\x0f\n\x07p_value\x18\x05 \x01(\x01\x12\r\n\x05\x61lpha\x18\x06 \x01(\x01\x12\x0c\n\x04test\x18\x07 \x01(\t\x12\x11\n\tstatistic\x18\x08 \x01(\x01\x12\x15\n\rbaseline_size\x18\t \x01(\x05\x12\x13\n\x0bwindow_size\x18\n \x01(\x05\x12\x32\n\x11\x62\x61seline_examples\x18\x0b \x03(\x0b\x32\x17.llmops.v1.DriftExample\x12\x30\n\x0fwindow_examples\x18\x0c \x03(\x0b\x32\x17.llmops.v1.DriftExample\x12.\n\ncheck_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"6\n\x11ScoreTextsRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12\r\n\x05texts\x18\x02 \x03(\t\"B\n\x12ScoreTextsResponse\x12\x11\n\tdistances\x18\x01 \x03(\x01\x12\x19\n\x11outlier_threshold\x18\x02 \x01(\x01\"<\n\x13ListMonitorsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"U\n\x14ListMonitorsResponse\x12$\n\x08monitors\x18\x01 \x03(\x0b\x32\x12.llmops.v1.Monitor\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x11GetMonitorRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\"9\n\x12GetMonitorResponse\x12#\n\x07monitor\x18\x01 \x01(\x0b\x32\x12.llmops.v1.Monitor\"*\n\x14\x44\x65leteMonitorRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteMonitorResponse2\xa4\x04\n\x0c\x44riftService\x12@\n\x07Observe\x12\x19.llmops.v1.ObserveRequest\x1a\x1a.llmops.v1.ObserveResponse\x12L\n\x0bSetBaseline\x12\x1d.llmops.v1.SetBaselineRequest\x1a\x1e.llmops.v1.SetBaselineResponse\x12I\n\nCheckDrift\x12\x1c.llmops.v1.CheckDriftRequest\x1a\x1d.llmops.v1.CheckDriftResponse\x12I\n\nScoreTexts\x12\x1c.llmops.v1.ScoreTextsRequest\x1a\x1d.llmops.v1.ScoreTextsResponse\x12O\n\x0cListMonitors\x12\x1e.llmops.v1.ListMonitorsRequest\x1a\x1f.llmops.v1.ListMonitorsResponse\x12I\n\nGetMonitor\x12\x1c.llmops.v1.GetMonitorRequest\x1a\x1d.llmops.v1.GetMonitorResponse\x12R\n\rDeleteMonitor\x12\x1f.llmops.v1.DeleteMonitorRequest\x1a .llmops.v1.DeleteMonitorResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15llmops/v1/drift.proto\x12\tllmops.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16llmops/v1/common.proto\"H\n\x0eObserveRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12\r\n\x05texts\x18\x02 \x03(\t\x12\x13\n\x0brequest_ids\x18\x03 \x03(\t\"c\n\x0fObserveResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05\x12\x15\n\rskipped_empty\x18\x02 \x01(\x05\x12\x13\n\x0bwindow_size\x18\x03 \x01(\x05\x12\x12\n\nduplicates\x18\x04 \x01(\x05\"r\n\x0fRecordSelection\x12(\n\ntime_range\x18\x01 \x01(\x0b\x32\x14.llmops.v1.TimeRange\x12\r\n\x05model\x18\x02 \x01(\t\x12\x17\n\x0fprompt_template\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\"\x8c\x01\n\x12SetBaselineRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12)\n\x05texts\x18\x02 \x01(\x0b\x32\x18.llmops.v1.BaselineTextsH\x00\x12-\n\x07records\x18\x03 \x01(\x0b\x32\x1a.llmops.v1.RecordSelectionH\x00\x42\x08\n\x06source\"\x1e\n\rBaselineTexts\x12\r\n\x05texts\x18\x01 \x03(\t\"\xe4\x01\n\x07Monitor\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12\x15\n\rbaseline_size\x18\x02 \x01(\x05\x12\x31\n\rbaseline_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bwindow_size\x18\x04 \x01(\x05\x12\x17\n\x0fwindow_capacity\x18\x05 \x01(\x05\x12\x1a\n\x12\x64istance_threshold\x18\x06 \x01(\x01\x12\x31\n\nlast_check\x18\x07 \x01(\x0b\x32\x1d.llmops.v1.CheckDriftResponse\"Q\n\x13SetBaselineResponse\x12#\n\x07monitor\x18\x01 \x01(\x0b\x32\x12.llmops.v1.Monitor\x12\x15\n\rskipped_empty\x18\x02 \x01(\x05\"6\n\x11\x43heckDriftRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12\r\n\x05\x61lpha\x18\x02 \x01(\x01\".\n\x0c\x44riftExample\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x10\n\x08\x64istance\x18\x02 \x01(\x01\"\xea\x02\n\x12\x43heckDriftResponse\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64rifted\x18\x02 \x01(\x08\x12\x10\n\x08\x64istance\x18\x03 \x01(\x01\x12\x1a\n\x12\x64istance_threshold\x18\x04 \x01(\x01\x12\x0f\n\x07p_value\x18\x05 \x01(\x01\x12\r\n\x05\x61lpha\x18\x06 \x01(\x01\x12\x0c\n\x04test\x18\x07 \x01(\t\x12\x11\n\tstatistic\x18\x08 \x01(\x01\x12\x15\n\rbaseline_size\x18\t \x01(\x05\x12\x13\n\x0bwindow_size\x18\n \x01(\x05\x12\x32\n\x11\x62\x61seline_examples\x18\x0b \x03(\x0b\x32\x17.llmops.v1.DriftExample\x12\x30\n\x0fwindow_examples\x18\x0c \x03(\x0b\x32\x17.llmops.v1.DriftExample\x12.\n\ncheck_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"6\n\x11ScoreTextsRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\x12\r\n\x05texts\x18\x02 \x03(\t\"B\n\x12ScoreTextsResponse\x12\x11\n\tdistances\x18\x01 \x03(\x01\x12\x19\n\x11outlier_threshold\x18\x02 \x01(\x01\"<\n\x13ListMonitorsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"U\n\x14ListMonitorsResponse\x12$\n\x08monitors\x18\x01 \x03(\x0b\x32\x12.llmops.v1.Monitor\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x11GetMonitorRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\"9\n\x12GetMonitorResponse\x12#\n\x07monitor\x18\x01 \x01(\x0b\x32\x12.llmops.v1.Monitor\"*\n\x14\x44\x65leteMonitorRequest\x12\x12\n\nmonitor_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteMonitorResponse2\xa4\x04\n\x0c\x44riftService\x12@\n\x07Observe\x12\x19.llmops.v1.ObserveRequest\x1a\x1a.llmops.v1.ObserveResponse\x12L\n\x0bSetBaseline\x12\x1d.llmops.v1.SetBaselineRequest\x1a\x1e.llmops.v1.SetBaselineResponse\x12I\n\nCheckDrift\x12\x1c.llmops.v1.CheckDriftRequest\x1a\x1d.llmops.v1.CheckDriftResponse\x12I\n\nScoreTexts\x12\x1c.llmops.v1.ScoreTextsRequest\x1a\x1d.llmops.v1.ScoreTextsResponse\x12O\n\x0cListMonitors\x12\x1e.llmops.v1.ListMonitorsRequest\x1a\x1f.llmops.v1.ListMonitorsResponse\x12I\n\nGetMonitor\x12\x1c.llmops.v1.GetMonitorRequest\x1a\x1d.llmops.v1.GetMonitorResponse\x12R\n\rDeleteMonitor\x12\x1f.llmops.v1.DeleteMonitorRequest\x1a .llmops.v1.DeleteMonitorResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,41 +34,41 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'llmops.v1.drift_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_OBSERVEREQUEST']._serialized_start=93
-  _globals['_OBSERVEREQUEST']._serialized_end=144
-  _globals['_OBSERVERESPONSE']._serialized_start=146
-  _globals['_OBSERVERESPONSE']._serialized_end=225
-  _globals['_RECORDSELECTION']._serialized_start=227
-  _globals['_RECORDSELECTION']._serialized_end=341
-  _globals['_SETBASELINEREQUEST']._serialized_start=344
-  _globals['_SETBASELINEREQUEST']._serialized_end=484
-  _globals['_BASELINETEXTS']._serialized_start=486
-  _globals['_BASELINETEXTS']._serialized_end=516
-  _globals['_MONITOR']._serialized_start=519
-  _globals['_MONITOR']._serialized_end=747
-  _globals['_SETBASELINERESPONSE']._serialized_start=749
-  _globals['_SETBASELINERESPONSE']._serialized_end=830
-  _globals['_CHECKDRIFTREQUEST']._serialized_start=832
-  _globals['_CHECKDRIFTREQUEST']._serialized_end=886
-  _globals['_DRIFTEXAMPLE']._serialized_start=888
-  _globals['_DRIFTEXAMPLE']._serialized_end=934
-  _globals['_CHECKDRIFTRESPONSE']._serialized_start=937
-  _globals['_CHECKDRIFTRESPONSE']._serialized_end=1299
-  _globals['_SCORETEXTSREQUEST']._serialized_start=1301
-  _globals['_SCORETEXTSREQUEST']._serialized_end=1355
-  _globals['_SCORETEXTSRESPONSE']._serialized_start=1357
-  _globals['_SCORETEXTSRESPONSE']._serialized_end=1423
-  _globals['_LISTMONITORSREQUEST']._serialized_start=1425
-  _globals['_LISTMONITORSREQUEST']._serialized_end=1485
-  _globals['_LISTMONITORSRESPONSE']._serialized_start=1487
-  _globals['_LISTMONITORSRESPONSE']._serialized_end=1572
-  _globals['_GETMONITORREQUEST']._serialized_start=1574
-  _globals['_GETMONITORREQUEST']._serialized_end=1613
-  _globals['_GETMONITORRESPONSE']._serialized_start=1615
-  _globals['_GETMONITORRESPONSE']._serialized_end=1672
-  _globals['_DELETEMONITORREQUEST']._serialized_start=1674
-  _globals['_DELETEMONITORREQUEST']._serialized_end=1716
-  _globals['_DELETEMONITORRESPONSE']._serialized_start=1718
-  _globals['_DELETEMONITORRESPONSE']._serialized_end=1741
-  _globals['_DRIFTSERVICE']._serialized_start=1744
-  _globals['_DRIFTSERVICE']._serialized_end=2292
+  _globals['_OBSERVEREQUEST']._serialized_end=165
+  _globals['_OBSERVERESPONSE']._serialized_start=167
+  _globals['_OBSERVERESPONSE']._serialized_end=266
+  _globals['_RECORDSELECTION']._serialized_start=268
+  _globals['_RECORDSELECTION']._serialized_end=382
+  _globals['_SETBASELINEREQUEST']._serialized_start=385
+  _globals['_SETBASELINEREQUEST']._serialized_end=525
+  _globals['_BASELINETEXTS']._serialized_start=527
+  _globals['_BASELINETEXTS']._serialized_end=557
+  _globals['_MONITOR']._serialized_start=560
+  _globals['_MONITOR']._serialized_end=788
+  _globals['_SETBASELINERESPONSE']._serialized_start=790
+  _globals['_SETBASELINERESPONSE']._serialized_end=871
+  _globals['_CHECKDRIFTREQUEST']._serialized_start=873
+  _globals['_CHECKDRIFTREQUEST']._serialized_end=927
+  _globals['_DRIFTEXAMPLE']._serialized_start=929
+  _globals['_DRIFTEXAMPLE']._serialized_end=975
+  _globals['_CHECKDRIFTRESPONSE']._serialized_start=978
+  _globals['_CHECKDRIFTRESPONSE']._serialized_end=1340
+  _globals['_SCORETEXTSREQUEST']._serialized_start=1342
+  _globals['_SCORETEXTSREQUEST']._serialized_end=1396
+  _globals['_SCORETEXTSRESPONSE']._serialized_start=1398
+  _globals['_SCORETEXTSRESPONSE']._serialized_end=1464
+  _globals['_LISTMONITORSREQUEST']._serialized_start=1466
+  _globals['_LISTMONITORSREQUEST']._serialized_end=1526
+  _globals['_LISTMONITORSRESPONSE']._serialized_start=1528
+  _globals['_LISTMONITORSRESPONSE']._serialized_end=1613
+  _globals['_GETMONITORREQUEST']._serialized_start=1615
+  _globals['_GETMONITORREQUEST']._serialized_end=1654
+  _globals['_GETMONITORRESPONSE']._serialized_start=1656
+  _globals['_GETMONITORRESPONSE']._serialized_end=1713
+  _globals['_DELETEMONITORREQUEST']._serialized_start=1715
+  _globals['_DELETEMONITORREQUEST']._serialized_end=1757
+  _globals['_DELETEMONITORRESPONSE']._serialized_start=1759
+  _globals['_DELETEMONITORRESPONSE']._serialized_end=1782
+  _globals['_DRIFTSERVICE']._serialized_start=1785
+  _globals['_DRIFTSERVICE']._serialized_end=2333
 # @@protoc_insertion_point(module_scope)

@@ -11,22 +11,26 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ObserveRequest(_message.Message):
-    __slots__ = ("monitor_id", "texts")
+    __slots__ = ("monitor_id", "texts", "request_ids")
     MONITOR_ID_FIELD_NUMBER: _ClassVar[int]
     TEXTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_IDS_FIELD_NUMBER: _ClassVar[int]
     monitor_id: str
     texts: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, monitor_id: _Optional[str] = ..., texts: _Optional[_Iterable[str]] = ...) -> None: ...
+    request_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, monitor_id: _Optional[str] = ..., texts: _Optional[_Iterable[str]] = ..., request_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ObserveResponse(_message.Message):
-    __slots__ = ("accepted", "skipped_empty", "window_size")
+    __slots__ = ("accepted", "skipped_empty", "window_size", "duplicates")
     ACCEPTED_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_EMPTY_FIELD_NUMBER: _ClassVar[int]
     WINDOW_SIZE_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATES_FIELD_NUMBER: _ClassVar[int]
     accepted: int
     skipped_empty: int
     window_size: int
-    def __init__(self, accepted: _Optional[int] = ..., skipped_empty: _Optional[int] = ..., window_size: _Optional[int] = ...) -> None: ...
+    duplicates: int
+    def __init__(self, accepted: _Optional[int] = ..., skipped_empty: _Optional[int] = ..., window_size: _Optional[int] = ..., duplicates: _Optional[int] = ...) -> None: ...
 
 class RecordSelection(_message.Message):
     __slots__ = ("time_range", "model", "prompt_template", "limit")

@@ -88,7 +88,8 @@ class DriftServiceServicer:
 
     def Observe(self, request, context):
         """Adds answers to a monitor's recent window (creating the monitor on first
-        use). Empty texts are skipped and counted.
+        use). Empty texts are skipped and counted; with request ids, texts
+        already observed are skipped and counted, which makes retries safe.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
