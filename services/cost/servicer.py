@@ -24,7 +24,7 @@ from services.cost.engine import CostEngine, SpendRecord
 from services.cost.prices import Cost, Price, Usage, price_to_fields
 from services.cost.settings import CostSettings
 from services.cost.store import CostStore
-from services.cost.tokens import ChatMessage, TokenCounter, encoding_for_model
+from services.cost.tokens import ChatMessage, TokenCounter
 
 Context: TypeAlias = grpc.aio.ServicerContext
 BILLED_IGNORED = Counter(
@@ -33,9 +33,12 @@ BILLED_IGNORED = Counter(
     ["reason"],
 )
 USD = "USD"
-# Texts shorter than this are counted on the event loop: a thread hop would cost
-# more than the encoding itself.
-INLINE_COUNT_CHARS = 4096
+# Inputs shorter than this are counted on the event loop, larger ones on the counting
+# threads. Measured on the 2-core sandbox (bench/README.md, "cost: CountTokensBatch
+# after tuning"): a hop to a counting thread adds 0.05-0.1 ms per call, 2-4% of the
+# ~1.3 ms it takes to encode 32 KiB, while counting inline holds every other RPC
+# (CheckBudget) back for the whole encoding. 32 KiB caps that stall at about 1.5 ms.
+INLINE_COUNT_CHARS = 32 * 1024
 
 DIMENSIONS: dict[int, str] = {
     cost_pb2.SPEND_DIMENSION_MODEL: "model",
@@ -309,16 +312,28 @@ class CostServicer(cost_pb2_grpc.CostServiceServicer):
         self, request: cost_pb2.CountTokensBatchRequest, context: Context
     ) -> cost_pb2.CountTokensBatchResponse:
         texts = list(request.texts)
-        size = sum(len(text) for text in texts)
-        parts = _split(texts, self._threads) if size >= INLINE_COUNT_CHARS else [texts]
-        counted = await asyncio.gather(
-            *(self._count(size, self._counter.count_batch, request.model, part) for part in parts)
-        )
-        choice = encoding_for_model(request.model)
+        size = sum(map(len, texts))
+        if size < INLINE_COUNT_CHARS:
+            # No task or future: the common small batch costs one call into tiktoken
+            # per text and nothing else.
+            counts, choice = self._counter.count_batch(request.model, texts)
+        else:
+            # Split only into parts of INLINE_COUNT_CHARS or more (on average: the
+            # split is by text count), so each part's encoding outweighs its hop.
+            parts = _split(texts, min(self._threads, size // INLINE_COUNT_CHARS))
+            loop = asyncio.get_running_loop()
+            counted = await asyncio.gather(
+                *(
+                    loop.run_in_executor(
+                        self._executor, self._counter.count_batch, request.model, part
+                    )
+                    for part in parts
+                )
+            )
+            counts = [count for part_counts, _ in counted for count in part_counts]
+            choice = counted[0][1]
         return cost_pb2.CountTokensBatchResponse(
-            tokens=[count for part_counts, _ in counted for count in part_counts],
-            encoding=choice.name,
-            estimated=choice.estimated,
+            tokens=counts, encoding=choice.name, estimated=choice.estimated
         )
 
     async def CountChatTokens(

@@ -19,7 +19,7 @@ from llmops.v1 import common_pb2, cost_pb2, cost_pb2_grpc
 from prometheus_client import REGISTRY
 
 from services.common.server import running_server
-from services.cost.servicer import SPEC
+from services.cost.servicer import INLINE_COUNT_CHARS, SPEC
 from services.cost.settings import CostSettings
 
 ACME = (("x-llmops-tenant", "acme"),)
@@ -167,7 +167,7 @@ async def test_count_tokens_rpcs(sqlite_stub: cost_pb2_grpc.CostServiceStub) -> 
 async def test_large_batch_split_across_threads_keeps_request_order(
     sqlite_stub: cost_pb2_grpc.CostServiceStub,
 ) -> None:
-    texts = [f"text number {i} " * (i * 40) for i in range(11)]
+    texts = [f"text number {i} " * (i * 100) for i in range(11)]
     batch = await sqlite_stub.CountTokensBatch(
         cost_pb2.CountTokensBatchRequest(model="gpt-4.1", texts=texts), timeout=10
     )
@@ -175,7 +175,7 @@ async def test_large_batch_split_across_threads_keeps_request_order(
         (await sqlite_stub.CountTokens(cost_pb2.CountTokensRequest(model="gpt-4.1", text=t))).tokens
         for t in texts
     ]
-    assert sum(len(t) for t in texts) > 4096
+    assert sum(len(t) for t in texts) >= 2 * INLINE_COUNT_CHARS
     assert list(batch.tokens) == singles
     assert batch.tokens[0] == 0
     assert (batch.encoding, batch.estimated) == ("o200k_base", False)
