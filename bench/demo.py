@@ -25,8 +25,6 @@ import argparse
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,7 +41,6 @@ from typing import Any
 
 import grpc
 import openai
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from llmops import BudgetExceeded, GuardrailBlocked, Monitor
 from llmops.cli import budgets_table, drift_report, results_report, table, usd
 from llmops.testing.openai_server import FakeOpenAIServer
@@ -59,15 +56,11 @@ from llmops.v1 import (
     logsink_pb2_grpc,
 )
 
+from services.common import processes
+from services.common.processes import SERVICES
+
 ROOT = Path(__file__).resolve().parents[1]
 TENANT = "demo"
-SERVICES = {
-    "guardrail": "llmops.v1.GuardrailService",
-    "cost": "llmops.v1.CostService",
-    "drift": "llmops.v1.DriftService",
-    "experiment": "llmops.v1.ExperimentService",
-    "logsink": "llmops.v1.LogSinkService",
-}
 METADATA = (("x-llmops-tenant", TENANT),)
 EXPERIMENT = "support-tone"
 CHEAP, EXPENSIVE = "gpt-4o-mini", "gpt-4o"
@@ -105,16 +98,6 @@ PII = (
 )
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
 @dataclass
 class Tally:
     """What the application saw, counted on its side of the wrapper."""
@@ -141,7 +124,6 @@ class Tally:
 @contextmanager
 def suite(data: Path) -> Iterator[dict[str, str]]:
     """The five services under the shared supervisor, on free ports; yields addresses."""
-    ports = iter(free_ports(2 * len(SERVICES)))
     env = {
         **os.environ,
         "LLMOPS_DATABASE_URL": f"sqlite:///{data}/llmops.db",
@@ -151,30 +133,19 @@ def suite(data: Path) -> Iterator[dict[str, str]]:
         # production default (a tenth of the answers).
         "LLMOPS_LOGSINK_FORWARD_INTERVAL_SECONDS": "0.2",
         "LLMOPS_PSEUDONYM_SECRET": "demo-secret-0123456789abcdef",
+        **processes.port_environment(),
     }
-    addresses = {}
-    for name in SERVICES:
-        env[f"LLMOPS_{name.upper()}_PORT"] = str(next(ports))
-        env[f"LLMOPS_{name.upper()}_METRICS_PORT"] = str(next(ports))
-        addresses[name] = f"127.0.0.1:{env[f'LLMOPS_{name.upper()}_PORT']}"
+    addresses = {name: processes.address(env, name) for name in SERVICES}
     for name in ("cost", "experiment", "drift"):
         env[f"LLMOPS_LOGSINK_{name.upper()}_ADDRESS"] = addresses[name]
     env["LLMOPS_DRIFT_LOGSINK_ADDRESS"] = addresses["logsink"]
     log_path = data / "services.log"
-    with log_path.open("wb") as log:
-        supervisor = subprocess.Popen(
-            [sys.executable, "-m", "services.run"], env=env, cwd=ROOT, stdout=log, stderr=log
-        )
+    supervisor = processes.start("services.run", env, ROOT, log_path)
     try:
         _wait_serving(addresses, supervisor, log_path)
         yield addresses
     finally:
-        supervisor.send_signal(signal.SIGTERM)
-        try:
-            supervisor.wait(30)
-        except subprocess.TimeoutExpired:
-            supervisor.kill()
-            supervisor.wait()
+        processes.stop(supervisor, 30)
 
 
 def _wait_serving(
@@ -182,22 +153,10 @@ def _wait_serving(
 ) -> None:
     deadline = time.monotonic() + 300
     for name, address in addresses.items():
-        with grpc.insecure_channel(address) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            while True:
-                if supervisor.poll() is not None:
-                    sys.exit(f"demo: the suite did not start:\n{log_path.read_text()[-3000:]}")
-                if time.monotonic() > deadline:
-                    sys.exit(f"demo: {name} never became SERVING")
-                try:
-                    status = stub.Check(
-                        health_pb2.HealthCheckRequest(service=SERVICES[name]), timeout=1
-                    ).status
-                except grpc.RpcError:
-                    status = health_pb2.HealthCheckResponse.UNKNOWN
-                if status == health_pb2.HealthCheckResponse.SERVING:
-                    break
-                time.sleep(0.3)
+        try:
+            processes.wait_until_serving(supervisor, address, SERVICES[name], deadline)
+        except processes.NotServing as exc:
+            sys.exit(f"demo: the suite did not start: {exc}\n{log_path.read_text()[-3000:]}")
         progress(f"{name} is serving at {address}")
 
 

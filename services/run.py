@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
+from services.common import processes
+from services.common.healthcheck import check
+from services.common.processes import SERVICES
 from services.common.settings import CommonSettings, SettingsError, load_settings
 from services.cost.settings import CostSettings
 from services.drift.settings import DriftSettings
@@ -34,13 +34,13 @@ from services.experiment.settings import ExperimentSettings
 from services.guardrail.settings import GuardrailSettings
 from services.logsink.settings import LogSinkSettings
 
-SERVICES: tuple[tuple[str, str, type[CommonSettings]], ...] = (
-    ("guardrail", "llmops.v1.GuardrailService", GuardrailSettings),
-    ("cost", "llmops.v1.CostService", CostSettings),
-    ("drift", "llmops.v1.DriftService", DriftSettings),
-    ("experiment", "llmops.v1.ExperimentService", ExperimentSettings),
-    ("logsink", "llmops.v1.LogSinkService", LogSinkSettings),
-)
+SETTINGS: dict[str, type[CommonSettings]] = {
+    "guardrail": GuardrailSettings,
+    "cost": CostSettings,
+    "drift": DriftSettings,
+    "experiment": ExperimentSettings,
+    "logsink": LogSinkSettings,
+}
 # Generous: the drift service loads an embedding model before it serves.
 STARTUP_TIMEOUT_SECONDS = 180.0
 EXIT_CHILD_FAILED = 1
@@ -71,7 +71,7 @@ class Child:
 
 def main() -> int:
     try:
-        configs = [(name, full, load_settings(cls)) for name, full, cls in SERVICES]
+        configs = [(name, full, load_settings(SETTINGS[name])) for name, full in SERVICES.items()]
     except SettingsError as exc:
         print(f"llmops: {exc}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
@@ -111,7 +111,7 @@ def _make_local_folders(settings: CommonSettings) -> None:
 
 
 def _spawn(name: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=os.environ.copy())
+    return processes.start(f"services.{name}", os.environ.copy())
 
 
 def _wait_until_serving(children: list[Child], stop: threading.Event) -> Child | None:
@@ -147,15 +147,7 @@ def _is_serving(child: Child) -> bool:
         ):
             return True
         return False
-    with grpc.insecure_channel(child.address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        try:
-            response = stub.Check(
-                health_pb2.HealthCheckRequest(service=child.service_name), timeout=1
-            )
-        except grpc.RpcError:
-            return False
-    return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
+    return check(child.address, child.service_name, timeout=1)
 
 
 def _print_endpoints(children: list[Child]) -> None:

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -27,8 +26,10 @@ import pytest
 from llmops import cli
 from llmops.v1 import common_pb2, drift_pb2, drift_pb2_grpc, logsink_pb2, logsink_pb2_grpc
 
-from tests.e2e.test_node_client import pattern_only_policies
-from tests.e2e.test_suite_processes import STARTUP_SECONDS, free_ports, suite_environment
+from services.common import processes
+from services.common.processes import free_ports
+from tests.support.policies import pattern_only_policies
+from tests.support.processes import STARTUP_SECONDS, suite_environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -72,10 +73,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
         env[f"LLMOPS_LOGSINK_{name.upper()}_ADDRESS"] = (
             f"127.0.0.1:{env[f'LLMOPS_{name.upper()}_PORT']}"
         )
-    log = (tmp / "supervisor.log").open("wb")
-    supervisor = subprocess.Popen(
-        [sys.executable, "-m", "services.run"], env=env, cwd=tmp, stdout=log, stderr=log
-    )
+    supervisor = processes.start("services.run", env, tmp, tmp / "supervisor.log")
     suite = Suite(env)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -85,12 +83,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
             time.sleep(0.2)
         yield suite
     finally:
-        supervisor.send_signal(signal.SIGTERM)
-        try:
-            supervisor.wait(30)
-        except subprocess.TimeoutExpired:
-            supervisor.kill()
-            supervisor.wait()
+        processes.stop(supervisor, 30)
 
 
 @pytest.fixture

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +11,9 @@ from pathlib import Path
 import pytest
 from llmops import cli
 
-from tests.e2e.test_suite_processes import free_ports
-from tests.service.test_tls import _issue, _key_pem, _pem
+from services.common import processes
+from services.common.processes import free_ports
+from tests.support.certs import cert_pem, issue, key_pem
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -23,14 +21,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("pki")
-    ca_cert, ca_key = _issue("llmops test CA", None, ca=True)
-    server_cert, server_key = _issue("localhost", (ca_cert.subject, ca_key))
-    client_cert, client_key = _issue("cli", (ca_cert.subject, ca_key))
-    (folder / "ca.pem").write_bytes(_pem(ca_cert))
-    (folder / "server.pem").write_bytes(_pem(server_cert))
-    (folder / "server.key").write_bytes(_key_pem(server_key))
-    (folder / "client.pem").write_bytes(_pem(client_cert))
-    (folder / "client.key").write_bytes(_key_pem(client_key))
+    ca_cert, ca_key = issue("llmops test CA", None, ca=True)
+    server_cert, server_key = issue("localhost", (ca_cert.subject, ca_key))
+    client_cert, client_key = issue("cli", (ca_cert.subject, ca_key))
+    (folder / "ca.pem").write_bytes(cert_pem(ca_cert))
+    (folder / "server.pem").write_bytes(cert_pem(server_cert))
+    (folder / "server.key").write_bytes(key_pem(server_key))
+    (folder / "client.pem").write_bytes(cert_pem(client_cert))
+    (folder / "client.key").write_bytes(key_pem(client_key))
     return folder
 
 
@@ -53,10 +51,7 @@ def address(pki: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         "LLMOPS_TLS_CLIENT_CA_FILE": str(pki / "ca.pem"),
         "LLMOPS_GRACE_SECONDS": "1",
     }
-    log = (tmp / "experiment.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.experiment"], env=env, cwd=tmp, stdout=log, stderr=log
-    )
+    process = processes.start("services.experiment", env, tmp, tmp / "experiment.log")
     target = f"localhost:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -66,12 +61,7 @@ def address(pki: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
             time.sleep(0.3)
         yield target
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        processes.stop(process, 10)
 
 
 def mtls(pki: Path) -> list[str]:

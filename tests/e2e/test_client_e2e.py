@@ -9,9 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,9 +20,12 @@ import grpc
 import openai
 import pytest
 import yaml
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from llmops import GuardrailBlocked, Monitor, records
 from llmops.v1 import common_pb2, logsink_pb2, logsink_pb2_grpc
+
+from services.common import processes
+from services.common.processes import SERVICES, free_ports
+from tests.support.processes import wait_serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -32,16 +33,6 @@ ROOT = Path(__file__).parents[2]
 STARTUP_SECONDS = 120
 TENANT = "acme"
 EMAIL = "jane.doe@example.com"
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
 
 
 @dataclass
@@ -54,23 +45,15 @@ class Suite:
     def target(self, name: str) -> str:
         return f"127.0.0.1:{self.ports[name]}"
 
-    def start(self, name: str, command: list[str]) -> None:
-        log = (self.tmp / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(
-            command, env=self.env, cwd=self.tmp, stdout=log, stderr=log
-        )
+    def start(self, name: str, module: str, *args: str) -> None:
+        log = self.tmp / f"{name}.log"
+        self.processes[name] = processes.start(module, self.env, self.tmp, log, args=args)
 
     def start_service(self, name: str) -> None:
-        self.start(name, [sys.executable, "-m", f"services.{name}"])
-        full_name = f"llmops.v1.{name.capitalize()}Service"
-        if name == "logsink":
-            full_name = "llmops.v1.LogSinkService"
+        self.start(name, f"services.{name}")
         deadline = time.monotonic() + STARTUP_SECONDS
-        while not _serving(self.ports[name], full_name):
-            process = self.processes[name]
-            assert process.poll() is None, (self.tmp / f"{name}.log").read_text()
-            assert time.monotonic() < deadline, f"{name} never became SERVING"
-            time.sleep(0.2)
+        log = self.tmp / f"{name}.log"
+        wait_serving(self.processes[name], self.target(name), SERVICES[name], deadline, log)
 
     def llm_requests(self) -> int:
         url = f"http://127.0.0.1:{self.ports['llm']}/fake/stats"
@@ -94,17 +77,6 @@ class Suite:
                 token = page.next_page_token
                 if not token:
                     return found
-
-
-def _serving(port: int, service: str) -> bool:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        try:
-            response = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=1
-            )
-        except grpc.RpcError:
-            return False
-    return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 @pytest.fixture(scope="module")
@@ -146,23 +118,12 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Suite]:
     }
     suite = Suite(tmp, env, ports)
     try:
-        suite.start(
-            "llm",
-            [sys.executable, "-m", "llmops.testing.openai_server", "--port", str(ports["llm"])],
-        )
+        suite.start("llm", "llmops.testing.openai_server", "--port", str(ports["llm"]))
         suite.start_service("guardrail")
         suite.start_service("logsink")
         yield suite
     finally:
-        for process in suite.processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in suite.processes.values():
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        processes.stop_all(suite.processes.values(), 10)
 
 
 @pytest.fixture

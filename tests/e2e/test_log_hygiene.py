@@ -16,7 +16,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -41,9 +40,11 @@ from llmops.v1 import (
     logsink_pb2_grpc,
 )
 
+from services.common import processes
+from services.common.processes import SERVICES
 from services.common.tenancy import hash_api_key
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.e2e.test_suite_processes import SERVICES, free_ports, is_serving
+from tests.support.processes import wait_serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -100,7 +101,6 @@ def database() -> Iterator[str]:
 def suite(tmp_path: Path, database: str) -> Iterator[dict[str, Process]]:
     keys = tmp_path / "api-keys.json"
     keys.write_text(json.dumps({"acme": [hash_api_key(API_KEY)], "*": [hash_api_key(SERVICE_KEY)]}))
-    ports = iter(free_ports(2 * len(SERVICES)))
     env = {
         **os.environ,
         "LLMOPS_LOG_LEVEL": "DEBUG",
@@ -117,38 +117,26 @@ def suite(tmp_path: Path, database: str) -> Iterator[dict[str, Process]]:
         "LLMOPS_LOGSINK_DRIFT_SAMPLE_RATE": "1",
         "LLMOPS_LOGSINK_FORWARD_INTERVAL_SECONDS": "0.2",
         "LLMOPS_GRACE_SECONDS": "3",
+        **processes.port_environment(),
     }
-    grpc_ports = {}
-    for name in SERVICES:
-        grpc_ports[name] = next(ports)
-        env[f"LLMOPS_{name.upper()}_PORT"] = str(grpc_ports[name])
-        env[f"LLMOPS_{name.upper()}_METRICS_PORT"] = str(next(ports))
-    env["LLMOPS_LOGSINK_COST_ADDRESS"] = f"127.0.0.1:{grpc_ports['cost']}"
-    env["LLMOPS_LOGSINK_DRIFT_ADDRESS"] = f"127.0.0.1:{grpc_ports['drift']}"
-    env["LLMOPS_DRIFT_LOGSINK_ADDRESS"] = f"127.0.0.1:{grpc_ports['logsink']}"
+    grpc_ports = {name: int(env[f"LLMOPS_{name.upper()}_PORT"]) for name in SERVICES}
+    env["LLMOPS_LOGSINK_COST_ADDRESS"] = processes.address(env, "cost")
+    env["LLMOPS_LOGSINK_DRIFT_ADDRESS"] = processes.address(env, "drift")
+    env["LLMOPS_DRIFT_LOGSINK_ADDRESS"] = processes.address(env, "logsink")
     env["LLMOPS_TIKTOKEN_CACHE_DIR"] = str(tmp_path / "tiktoken")
-    processes = {}
+    running = {}
     for name in SERVICES:
         stdout, stderr = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
-        with stdout.open("wb") as out, stderr.open("wb") as err:
-            process = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"],
-                env=env,
-                cwd=tmp_path,
-                stdout=out,
-                stderr=err,
-            )
-        processes[name] = Process(name, grpc_ports[name], process, stdout, stderr)
+        process = processes.start(f"services.{name}", env, tmp_path, stdout, stderr)
+        running[name] = Process(name, grpc_ports[name], process, stdout, stderr)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         for name, full_name in SERVICES.items():
-            while not is_serving(processes[name].port, full_name):
-                assert processes[name].process.poll() is None, processes[name].stderr.read_text()
-                assert time.monotonic() < deadline, f"{name} never became SERVING"
-                time.sleep(0.2)
-        yield processes
+            p = running[name]
+            wait_serving(p.process, processes.address(env, name), full_name, deadline, p.stderr)
+        yield running
     finally:
-        for p in processes.values():
+        for p in running.values():
             if p.process.poll() is None:
                 p.process.kill()
                 p.process.wait()

@@ -10,36 +10,23 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.e2e.test_suite_processes import SERVICES, STARTUP_SECONDS, is_serving, suite_environment
+from services.common import processes
+from services.common.processes import SERVICES
+from tests.support.policies import pattern_only_policies
+from tests.support.processes import STARTUP_SECONDS, suite_environment, wait_serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).parents[2]
 NODE_DIR = ROOT / "clients" / "node"
 NEEDED = ("guardrail", "logsink", "experiment")
-SHIPPED_POLICIES = ROOT / "services" / "guardrail" / "policies" / "default.yaml"
-
-
-def pattern_only_policies(folder: Path) -> Path:
-    """The shipped default policy alone: it loads no embedding model, so start-up is quick."""
-    shipped = yaml.safe_load(SHIPPED_POLICIES.read_text())
-    path = folder / "policies.yaml"
-    policies = {
-        "default_policy": "default",
-        "policies": {"default": shipped["policies"]["default"]},
-    }
-    path.write_text(yaml.safe_dump(policies))
-    return path
 
 
 def ensure_node_modules() -> None:
@@ -56,38 +43,17 @@ def addresses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     tmp = tmp_path_factory.mktemp("node-e2e")
     env = suite_environment(tmp)
     env["LLMOPS_GUARDRAIL_POLICY_FILE"] = str(pattern_only_policies(tmp))
-    processes: dict[str, subprocess.Popen[bytes]] = {}
+    running: dict[str, subprocess.Popen[bytes]] = {}
     try:
         for name in NEEDED:
-            log = (tmp / f"{name}.log").open("wb")
-            processes[name] = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"],
-                env=env,
-                cwd=tmp,
-                stdout=log,
-                stderr=log,
-            )
+            running[name] = processes.start(f"services.{name}", env, tmp, tmp / f"{name}.log")
         deadline = time.monotonic() + STARTUP_SECONDS
-        for name, process in processes.items():
-            port = int(env[f"LLMOPS_{name.upper()}_PORT"])
-            while not is_serving(port, SERVICES[name]):
-                assert process.poll() is None, (tmp / f"{name}.log").read_text()
-                assert time.monotonic() < deadline, f"{name} never became SERVING"
-                time.sleep(0.2)
-        yield {
-            f"LLMOPS_{name.upper()}_ADDRESS": f"127.0.0.1:{env[f'LLMOPS_{name.upper()}_PORT']}"
-            for name in NEEDED
-        }
+        for name, process in running.items():
+            target = processes.address(env, name)
+            wait_serving(process, target, SERVICES[name], deadline, tmp / f"{name}.log")
+        yield {f"LLMOPS_{name.upper()}_ADDRESS": processes.address(env, name) for name in NEEDED}
     finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        processes.stop_all(running.values(), 10)
 
 
 def test_node_client_tests_pass_against_the_real_services(addresses: dict[str, str]) -> None:

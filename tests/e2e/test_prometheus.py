@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -29,10 +27,11 @@ import grpc
 import pytest
 import yaml
 from google.protobuf.timestamp_pb2 import Timestamp
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from llmops.v1 import common_pb2, logsink_pb2, logsink_pb2_grpc
 
-from tests.e2e.test_suite_processes import free_ports
+from services.common import processes
+from services.common.processes import SERVICES, free_ports
+from tests.support.processes import wait_serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -57,33 +56,12 @@ def _wait_for(condition: Callable[[], bool], seconds: float, what: str, log: Pat
         time.sleep(0.2)
 
 
-def _serving(port: int) -> bool:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        try:
-            response = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service="llmops.v1.LogSinkService"), timeout=1
-            )
-        except grpc.RpcError:
-            return False
-    return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
-
-
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as response:
             return bool(response.status == 200)
     except OSError:
         return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
@@ -100,14 +78,7 @@ def endpoints(tmp_path: Path) -> Iterator[Endpoints]:
         "LLMOPS_GRACE_SECONDS": "2",
     }
     logsink_log = tmp_path / "logsink.log"
-    with logsink_log.open("wb") as log:
-        logsink = subprocess.Popen(
-            [sys.executable, "-m", "services.logsink"],
-            env=env,
-            cwd=tmp_path,
-            stdout=log,
-            stderr=log,
-        )
+    logsink = processes.start("services.logsink", env, tmp_path, logsink_log)
     config = {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
         "scrape_configs": [
@@ -129,12 +100,12 @@ def endpoints(tmp_path: Path) -> Iterator[Endpoints]:
         )
     url = f"http://127.0.0.1:{web_port}"
     try:
-        _wait_for(lambda: _serving(grpc_port), STARTUP_SECONDS, "LogSink not SERVING", logsink_log)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        wait_serving(logsink, f"127.0.0.1:{grpc_port}", SERVICES["logsink"], deadline, logsink_log)
         _wait_for(lambda: _ready(url), STARTUP_SECONDS, "Prometheus not ready", prometheus_log)
         yield Endpoints(grpc_port, metrics_port, url)
     finally:
-        _stop(prometheus)
-        _stop(logsink)
+        processes.stop_all([prometheus, logsink], 15)
 
 
 def _query(url: str, expr: str) -> list[dict[str, Any]]:

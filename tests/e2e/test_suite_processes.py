@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,58 +12,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common import processes
+from services.common.healthcheck import check
+from services.common.processes import SERVICES
+from tests.support.processes import GRACE_SECONDS, STARTUP_SECONDS, suite_environment, wait_serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-SERVICES = {
-    "guardrail": "llmops.v1.GuardrailService",
-    "cost": "llmops.v1.CostService",
-    "drift": "llmops.v1.DriftService",
-    "experiment": "llmops.v1.ExperimentService",
-    "logsink": "llmops.v1.LogSinkService",
-}
-GRACE_SECONDS = 5
-STARTUP_SECONDS = 180
 GRPCURL = Path(sys.executable).parent / "grpcurl"
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports the kernel just handed out; bound together so they are distinct."""
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
-def suite_environment(tmp_path: Path) -> dict[str, str]:
-    """An environment with every service on free ports and its data under tmp_path."""
-    ports = iter(free_ports(2 * len(SERVICES)))
-    env = {
-        **os.environ,
-        "LLMOPS_DATABASE_URL": f"sqlite:///{tmp_path}/data/llmops.db",
-        "LLMOPS_OBJECT_STORE": f"file:{tmp_path}/data/objects",
-        "LLMOPS_GRACE_SECONDS": str(GRACE_SECONDS),
-    }
-    for name in SERVICES:
-        env[f"LLMOPS_{name.upper()}_PORT"] = str(next(ports))
-        env[f"LLMOPS_{name.upper()}_METRICS_PORT"] = str(next(ports))
-    return env
-
-
-def is_serving(port: int, service: str) -> bool:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        try:
-            response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
-        except grpc.RpcError:
-            return False
-    return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
 
 
 @dataclass
@@ -81,22 +38,22 @@ def suite(tmp_path: Path) -> Iterator[list[Service]]:
     env = suite_environment(tmp_path)
     services = []
     for name, full_name in SERVICES.items():
-        log = (tmp_path / f"{name}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"], env=env, stdout=log, stderr=log
-        )
+        log = tmp_path / f"{name}.log"
+        process = processes.start(f"services.{name}", env, log=log)
         port = int(env[f"LLMOPS_{name.upper()}_PORT"])
         metrics = int(env[f"LLMOPS_{name.upper()}_METRICS_PORT"])
         services.append(Service(name, full_name, port, metrics, process))
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         for service in services:
-            while not is_serving(service.port, service.full_name):
-                assert service.process.poll() is None, (
-                    f"{service.name} exited: {(tmp_path / f'{service.name}.log').read_text()}"
-                )
-                assert time.monotonic() < deadline, f"{service.name} never became SERVING"
-                time.sleep(0.2)
+            target = processes.address(env, service.name)
+            wait_serving(
+                service.process,
+                target,
+                service.full_name,
+                deadline,
+                tmp_path / f"{service.name}.log",
+            )
         yield services
     finally:
         for service in services:
@@ -109,7 +66,7 @@ def test_five_processes_serve_health_reflection_metrics_and_stop_cleanly(
     suite: list[Service],
 ) -> None:
     for service in suite:
-        assert is_serving(service.port, "")
+        assert check(f"127.0.0.1:{service.port}", "", timeout=1)
         listed = subprocess.run(
             [str(GRPCURL), "-plaintext", f"127.0.0.1:{service.port}", "list"],
             capture_output=True,

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -19,9 +17,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from llmops.shipper import Shipper
 from llmops.v1 import common_pb2
 
-from tests.e2e.test_suite_processes import free_ports, is_serving
-
-SERVICE = "llmops.v1.LogSinkService"
+from services.common import processes
+from services.common.healthcheck import check
+from services.common.processes import SERVICES, free_ports
+from tests.support.processes import wait_serving
 
 
 class TcpProxy:
@@ -100,6 +99,7 @@ class LogSinkProcess:
 
     def __init__(self, folder: Path, environment: dict[str, str]) -> None:
         self.port, self._metrics_port = free_ports(2)
+        self._target = f"127.0.0.1:{self.port}"
         self.log = folder / "logsink.log"
         self._folder = folder
         self._env = {
@@ -112,39 +112,22 @@ class LogSinkProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.logsink"],
-                env=self._env,
-                cwd=self._folder,
-                stdout=out,
-                stderr=out,
-            )
+        self.process = processes.start("services.logsink", self._env, self._folder, self.log)
         deadline = time.monotonic() + timeout
-        while not self.serving():
-            assert self.process.poll() is None, self.log.read_text()
-            assert time.monotonic() < deadline, "LogSink never became SERVING"
-            time.sleep(0.2)
+        wait_serving(self.process, self._target, SERVICES["logsink"], deadline, self.log)
 
     def serving(self) -> bool:
-        return is_serving(self.port, SERVICE)
+        return check(self._target, SERVICES["logsink"], timeout=1)
 
     def stop(self, timeout: float = 15) -> int:
         """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
         assert self.process is not None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return processes.stop(self.process, timeout)
 
     def shipper(self, spool: Path) -> Shipper:
         """The real client shipper, tuned to retry fast so the tests stay short."""
         return Shipper(
-            lambda: grpc.insecure_channel(f"127.0.0.1:{self.port}"),
+            lambda: grpc.insecure_channel(self._target),
             spool_dir=spool,
             batch_size=50,
             interval=0.1,

@@ -21,7 +21,6 @@ from services.common.server import running_server
 from services.common.tenancy import hash_api_key
 from services.logsink.servicer import SPEC
 from tests.service.logsink_support import make_settings
-from tests.service.test_tls import pki  # noqa: F401  (the certificate fixture)
 from tests.unit.client_peers import free_port
 
 
@@ -119,7 +118,7 @@ async def test_records_spooled_while_logsink_is_down_are_stored_once_after_it_st
 async def test_mutual_tls_and_api_key_put_records_in_the_keys_tenant(
     database_url: str,
     tmp_path: Path,
-    pki: dict[str, bytes],  # noqa: F811  (the fixture imported above)
+    pki: dict[str, bytes],
 ) -> None:
     keys_file = tmp_path / "keys.json"
     keys_file.write_text(json.dumps({"globex": [hash_api_key("globex-key-1")]}))

@@ -1,0 +1,41 @@
+"""Service processes for the end-to-end and fault tests, failing the test loudly.
+
+The mechanics (free ports, starting, health polling, stopping) are the ones the
+supervisor and the benchmarks use, in ``services.common.processes``; this adds the
+test-side defaults and turns a process that never serves into a failure with its log.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from services.common import processes
+
+GRACE_SECONDS = 5
+# Generous: the drift service loads an embedding model before it serves.
+STARTUP_SECONDS = 180
+
+
+def suite_environment(tmp_path: Path) -> dict[str, str]:
+    """An environment with every service on free ports and its data under tmp_path."""
+    return {
+        **os.environ,
+        "LLMOPS_DATABASE_URL": f"sqlite:///{tmp_path}/data/llmops.db",
+        "LLMOPS_OBJECT_STORE": f"file:{tmp_path}/data/objects",
+        "LLMOPS_GRACE_SECONDS": str(GRACE_SECONDS),
+        **processes.port_environment(),
+    }
+
+
+def wait_serving(
+    process: subprocess.Popen[bytes], target: str, service: str, deadline: float, log: Path
+) -> None:
+    """Wait until ``service`` at ``target`` is SERVING, or fail the test showing ``log``."""
+    try:
+        processes.wait_until_serving(process, target, service, deadline)
+    except processes.NotServing as exc:
+        pytest.fail(f"{exc}; log:\n{log.read_text(errors='replace')}")
