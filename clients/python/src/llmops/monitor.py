@@ -390,13 +390,7 @@ class _Call:
             except grpc.RpcError as exc:
                 self.monitor._check_failed("guardrail.CheckInput", exc)
                 continue
-            self.note_findings("input", verdict.findings)
-            if verdict.action == guardrail_pb2.GUARD_ACTION_BLOCK:
-                blocked = GuardrailBlocked(
-                    "input", verdict.findings, verdict.policy, self.record.request_id
-                )
-                self._finish_blocked(blocked)
-                raise blocked
+            self._enforce("input", verdict)
             if verdict.action == guardrail_pb2.GUARD_ACTION_REDACT:
                 content = records.field(self.messages[i], "content")
                 self.messages[i] = {
@@ -469,13 +463,7 @@ class _Call:
                 except grpc.RpcError as exc:
                     self.monitor._check_failed("guardrail.CheckOutput", exc)
                     continue
-                self.note_findings("output", verdict.findings)
-                if verdict.action == guardrail_pb2.GUARD_ACTION_BLOCK:
-                    blocked = GuardrailBlocked(
-                        "output", verdict.findings, verdict.policy, self.record.request_id
-                    )
-                    self._finish_blocked(blocked)
-                    raise blocked
+                self._enforce("output", verdict)
                 if verdict.action == guardrail_pb2.GUARD_ACTION_REDACT:
                     _set_field(message, "content", verdict.safe_text)
                     self.record.metadata["llmops.output_redacted"] = "true"
@@ -483,6 +471,20 @@ class _Call:
         text = records.field(first, "content")
         self.succeed(records.field(response, "usage"), text if isinstance(text, str) else "")
         return response
+
+    def _enforce(
+        self,
+        stage: str,
+        verdict: guardrail_pb2.CheckInputResponse | guardrail_pb2.CheckOutputResponse,
+    ) -> None:
+        """Note what a non-streaming check found; a block ends the call and raises."""
+        self.note_findings(stage, verdict.findings)
+        if verdict.action == guardrail_pb2.GUARD_ACTION_BLOCK:
+            blocked = GuardrailBlocked(
+                stage, verdict.findings, verdict.policy, self.record.request_id
+            )
+            self._finish_blocked(blocked)
+            raise blocked
 
     def note_findings(self, stage: str, findings: Iterable[guardrail_pb2.Finding]) -> None:
         """What the guards found, as low-cardinality ``detector:TYPE`` lists in metadata."""
