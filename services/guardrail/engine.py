@@ -29,13 +29,19 @@ from services.guardrail.injection import InjectionDetector, noisy_or
 from services.guardrail.invisible import DETECTOR as INVISIBLE
 from services.guardrail.invisible import InvisibleTextDetector
 from services.guardrail.model import Action, Candidate, Finding, GuardResult, RedactionStyle
-from services.guardrail.normalize import HOMOGLYPHS, Normalized, is_invisible, normalize
+from services.guardrail.normalize import Normalized, defuse, is_invisible, normalize
 from services.guardrail.pii import PII, PRIORITY, SECRETS, EntityDetector
 from services.guardrail.policy import DetectorConfig, Policy, PolicySet, load_policies
 from services.guardrail.pseudonym import Pseudonymizer
 from services.guardrail.semantic import Encoder, EncoderLoader, SemanticDetector, load_corpus
 
 DEFAULT_MAX_TEXT_LENGTH = 100_000
+# Findings listed in one result (and in one stream response). A text made of thousands
+# of entities still gets its full verdict and redaction; only the list is bounded, its
+# last entry summarising what was left out.
+MAX_FINDINGS = 1000
+TRUNCATED_DETECTOR = "guardrail"
+TRUNCATED_TYPE = "FINDINGS_TRUNCATED"
 _INVISIBLE_PRIORITY = 10
 _KEEP_LAST_DIGITS = frozenset({"CREDIT_CARD", "PHONE"})
 
@@ -185,7 +191,7 @@ class GuardrailEngine:
     ) -> GuardResult:
         validate_text(text, policy.max_text_length)
         hits, blocked = self.evaluate(text, normalize(text), detectors, semantic=True)
-        findings = tuple(sorted((h.finding for h in hits), key=lambda f: (f.start, f.end)))
+        findings = cap_findings(sorted((h.finding for h in hits), key=lambda f: (f.start, f.end)))
         if blocked:
             return GuardResult(Action.BLOCK, findings, "", policy.name, policy.version)
         action = max((f.action for f in findings), default=Action.PASS)
@@ -256,7 +262,7 @@ class GuardrailEngine:
         """What a redacted span becomes under the detector's redaction style."""
         if candidate.detector == INVISIBLE:
             # Invisible characters go, look-alike letters become the letter they imitate.
-            return "".join(HOMOGLYPHS.get(c, c) for c in original if not is_invisible(c))
+            return defuse(original)
         style = config.redaction_style
         if style is RedactionStyle.PSEUDONYM:
             value = candidate.value or original
@@ -267,6 +273,27 @@ class GuardrailEngine:
                 keep = _index_of_last_digits(original, 4)
             return "*" * keep + original[keep:] if keep else "*" * len(original)
         return f"[{candidate.type}_REDACTED]"
+
+
+def cap_findings(findings: list[Finding]) -> tuple[Finding, ...]:
+    """At most ``MAX_FINDINGS``: the first ones in order, then one summarising the rest.
+
+    The summary spans the findings it replaces and carries their strongest score and
+    action, so the list alone still tells a reader the worst that was found.
+    """
+    if len(findings) <= MAX_FINDINGS:
+        return tuple(findings)
+    kept, rest = findings[: MAX_FINDINGS - 1], findings[MAX_FINDINGS - 1 :]
+    summary = Finding(
+        TRUNCATED_DETECTOR,
+        TRUNCATED_TYPE,
+        rest[0].start,
+        max(f.end for f in rest),
+        max(f.score for f in rest),
+        max(f.action for f in rest),
+        f"{len(rest)} more findings not listed (at most {MAX_FINDINGS} per response)",
+    )
+    return (*kept, summary)
 
 
 def _index_of_last_digits(value: str, count: int) -> int:
@@ -371,10 +398,10 @@ class OutputStreamGuard:
             self._accept(chunk)
             return self._step(final=False)
 
-    def finish(self) -> StreamStep:
-        """The answer is complete: release (or block) everything still held back."""
+    def finish(self, chunk: str = "") -> StreamStep:
+        """Add the last chunk (if any); the answer is complete: release (or block) the rest."""
         with self._lock:
-            self._accept("")
+            self._accept(chunk)
             self._finished = True
             return self._step(final=True)
 
@@ -423,7 +450,7 @@ class OutputStreamGuard:
             self._blocked = True
             self._action = Action.BLOCK
             return StreamStep(
-                "", tuple(new_findings), Action.BLOCK, len(text) - self._released, True
+                "", cap_findings(new_findings), Action.BLOCK, len(text) - self._released, True
             )
         # A match that began in text already released (possible only when it started with
         # characters no entity usually has) still has its unreleased rest redacted.
@@ -439,7 +466,7 @@ class OutputStreamGuard:
         for finding in new_findings:
             self._action = max(self._action, finding.action)
         return StreamStep(
-            released, tuple(new_findings), self._action, len(text) - self._released, False
+            released, cap_findings(new_findings), self._action, len(text) - self._released, False
         )
 
     def _hold_point(self, text: str, hits: list[_Hit]) -> int:

@@ -9,7 +9,12 @@
   normalisation) disguise a word from filters.
 
 Legitimate uses stay quiet: a zero-width joiner inside an emoji sequence or an Indic
-word, one variation selector after an emoji, a byte-order mark at the start.
+word, one variation selector after an emoji, a byte-order mark at the start, and words
+in one script however exotic their letters (Turkish dotless i, "ß", "ø", Vietnamese).
+
+A flood of tricks is one attack, not thousands: past ``MAX_FINDINGS_PER_TYPE``
+findings of a type, the rest become one summary finding of that type covering them
+all, so the text is still flagged (and redacted) whole at a bounded cost.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import re2
 
 from services.guardrail.model import Candidate
-from services.guardrail.normalize import Normalized, is_invisible
+from services.guardrail.normalize import Normalized
 from services.guardrail.patterns import options
 
 DETECTOR = "invisible_text"
@@ -37,6 +42,16 @@ _RUNS = re2.compile(
     options(),
 )
 _ZERO_WIDTH_RUN_SUSPICIOUS = 3
+MAX_FINDINGS_PER_TYPE = 100
+
+# Per kind of trick: (finding type, score, reason).
+_KINDS = {
+    "tag": ("TAG_CHARACTERS", 1.0, "hidden text in Unicode tag characters"),
+    "bidi": ("BIDI_CONTROL", 0.8, "bidirectional control characters"),
+    "vs": ("VARIATION_SELECTORS", 0.9, "run of variation selectors"),
+    "zw": ("ZERO_WIDTH", 0.9, "zero-width characters inside text"),
+    "mixed": ("MIXED_SCRIPT", 0.7, "look-alike letters from another script"),
+}
 
 
 def _word_char(char: str) -> bool:
@@ -52,79 +67,37 @@ class InvisibleTextDetector:
         """Candidates with original offsets; the matched value is the run itself."""
         if norm.origin is None:
             return []  # ASCII text holds none of these characters.
-        found: list[Candidate] = []
+        spans: dict[str, list[tuple[int, int]]] = {kind: [] for kind in _KINDS}
         for match in _RUNS.finditer(original):
             start, end = match.span()
-            kind = match.lastgroup
-            if kind == "tag":
-                found.append(
-                    self._candidate(
-                        "TAG_CHARACTERS",
-                        start,
-                        end,
-                        1.0,
-                        "hidden text in Unicode tag characters",
-                        original,
-                    )
-                )
-            elif kind == "bidi":
-                found.append(
-                    self._candidate(
-                        "BIDI_CONTROL",
-                        start,
-                        end,
-                        0.8,
-                        "bidirectional control characters",
-                        original,
-                    )
-                )
-            elif kind == "vs":
-                found.append(
-                    self._candidate(
-                        "VARIATION_SELECTORS",
-                        start,
-                        end,
-                        0.9,
-                        "run of variation selectors",
-                        original,
-                    )
-                )
-            elif kind == "zw":
+            kind = match.lastgroup or ""
+            if kind == "zw":
                 before = original[start - 1 : start]
                 after = original[end : end + 1]
                 inside_word = _word_char(before) and _word_char(after)
-                hidden = sum(is_invisible(char) for char in original[start:end])
-                if inside_word or hidden >= _ZERO_WIDTH_RUN_SUSPICIOUS:
-                    found.append(
-                        self._candidate(
-                            "ZERO_WIDTH",
-                            start,
-                            end,
-                            0.9,
-                            "zero-width characters inside text",
-                            original,
-                        )
-                    )
-        found.extend(self._mixed_script(norm, original))
-        return found
-
-    def _mixed_script(self, norm: Normalized, original: str) -> list[Candidate]:
-        spans: list[list[int]] = []
-        for index in norm.folded:
-            # Look-alikes in the same word make one finding for the word.
-            if spans and (index == spans[-1][1] or original[spans[-1][1] : index].isalpha()):
-                spans[-1][1] = index + 1
-            else:
-                spans.append([index, index + 1])
-        return [
-            self._candidate(
-                "MIXED_SCRIPT", s, e, 0.7, "look-alike letters from another script", original
+                run = original[start:end]
+                # A run holds only zero-width characters and ASCII letters or digits.
+                hidden = len(run) - len(run.encode("ascii", "ignore"))
+                if not (inside_word or hidden >= _ZERO_WIDTH_RUN_SUSPICIOUS):
+                    continue
+            spans[kind].append((start, end))
+        spans["mixed"] = norm.mixed_script
+        found: list[Candidate] = []
+        for kind, kind_spans in spans.items():
+            type_, score, reason = _KINDS[kind]
+            found.extend(
+                Candidate(DETECTOR, type_, start, end, score, reason, original[start:end])
+                for start, end in kind_spans[:MAX_FINDINGS_PER_TYPE]
             )
-            for s, e in spans
-        ]
-
-    @staticmethod
-    def _candidate(
-        type_: str, start: int, end: int, score: float, reason: str, original: str
-    ) -> Candidate:
-        return Candidate(DETECTOR, type_, start, end, score, reason, original[start:end])
+            rest = kind_spans[MAX_FINDINGS_PER_TYPE:]
+            if rest:
+                # Spans of one kind are disjoint and in order: one span covers the rest.
+                start, end = rest[0][0], rest[-1][1]
+                summary = (
+                    f"{reason}: {len(rest)} more in this span "
+                    f"(findings capped at {MAX_FINDINGS_PER_TYPE} per type)"
+                )
+                found.append(
+                    Candidate(DETECTOR, type_, start, end, score, summary, original[start:end])
+                )
+        return found

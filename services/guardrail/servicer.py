@@ -127,9 +127,11 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
             _reject_undecodable(request)
             if guard is None:
                 guard = self._engine.stream(tenant=current_tenant(), policy=request.policy)
-            step = await self._feed(guard, request.chunk)
-            if request.end_of_stream and not step.blocked:
-                step = _merge(step, await asyncio.to_thread(guard.finish))
+            if request.end_of_stream:
+                # One response to the last message: its chunk and the final flush together.
+                step = await asyncio.to_thread(guard.finish, request.chunk)
+            else:
+                step = await self._feed(guard, request.chunk)
             findings.extend(step.findings)
             yield _stream_response(step, guard)
             if step.blocked or request.end_of_stream:
@@ -190,17 +192,6 @@ def _result_fields(result: GuardResult) -> dict[str, Any]:
         "policy": result.policy,
         "policy_version": result.policy_version,
     }
-
-
-def _merge(fed: StreamStep, finished: StreamStep) -> StreamStep:
-    """One response for the last message: what its chunk released plus the final flush."""
-    return StreamStep(
-        fed.release_text + finished.release_text,
-        fed.findings + finished.findings,
-        finished.action,
-        finished.held_back,
-        finished.blocked,
-    )
 
 
 def _stream_response(

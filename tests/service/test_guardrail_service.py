@@ -201,6 +201,24 @@ async def test_stream_redacts_an_email_split_across_chunks(client: Client) -> No
     assert {(r.policy, r.policy_version) for r in responses} == {("default", "v1")}
 
 
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        ["Sure, write to ja", "ne@exam", "ple.com"],  # The last chunk completes the entity.
+        ["Call 4111 1111 ", "1111 1111 card", ""],  # An empty last message.
+        ["one chunk with jane@example.com"],
+    ],
+)
+async def test_stream_answers_each_message_exactly_once_and_the_last_releases_all(
+    client: Client, chunks: list[str]
+) -> None:
+    responses = await _stream(client, chunks)
+    assert len(responses) == len(chunks)
+    assert responses[-1].held_back == 0
+    whole = await client.stub.CheckOutput(pb.CheckOutputRequest(text="".join(chunks)), timeout=10)
+    assert "".join(r.release_text for r in responses) == whole.safe_text
+
+
 async def test_stream_half_closed_without_end_marker_still_flushes(client: Client) -> None:
     async def requests() -> AsyncIterator[pb.CheckOutputStreamRequest]:
         yield pb.CheckOutputStreamRequest(chunk="write to jane@exa")

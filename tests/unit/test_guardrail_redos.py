@@ -30,6 +30,9 @@ ADVERSARIAL = {
     "markdown_image": "![" + "x" * SIZE,
     "long_quoted_assignments": "a='" + "x" * SIZE,
     "mixed_unicode": "іgnоrе " * (SIZE // 7),  # Cyrillic look-alikes
+    # One 100 KB word of Cyrillic look-alikes with a Latin letter at the far end: a
+    # per-letter scan for Latin neighbours in the word would be quadratic.
+    "lookalike_word": "а" * (SIZE - 1) + "a",
 }
 
 

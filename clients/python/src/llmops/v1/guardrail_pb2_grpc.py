@@ -93,10 +93,16 @@ class GuardrailServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CheckOutputStream(self, request_iterator, context):
-        """Checks a model answer while it streams. Send the chunks as they arrive;
-        each response carries the text that is safe to release now. The server
-        holds back only a tail that could still become part of a match, and
-        closes the stream after a BLOCK.
+        """Checks a model answer while it streams. Send the chunks as they arrive.
+        The server sends exactly one response per request message, in order;
+        each carries the text that is safe to release now, holding back only a
+        tail that could still become part of a match. The response to the
+        message with `end_of_stream` also carries everything released at the
+        end (held_back 0), and the server then closes the stream. After a BLOCK
+        response the server closes the stream at once and reads no further
+        messages. A client that half-closes without sending `end_of_stream`
+        gets one further response with the final release, then the close; read
+        until the server closes the stream.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
