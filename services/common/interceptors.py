@@ -19,6 +19,7 @@ from the fixed set of status codes.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import time
@@ -116,24 +117,12 @@ class _Call:
         """Wrap a behaviour that returns one response (unary-unary, stream-unary)."""
 
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            started = self._begin()
-            code = grpc.StatusCode.UNKNOWN
-            try:
-                tenant = self._interceptor.resolve_tenant(self._service, context)
-                with tenant_scope(tenant):
-                    # The generated base servicer's methods are plain functions.
-                    response = behavior(request, context)
-                    if inspect.isawaitable(response):
-                        response = await response
-                code = _code_of(context)
+            async with self._observed(context):
+                # The generated base servicer's methods are plain functions.
+                response = behavior(request, context)
+                if inspect.isawaitable(response):
+                    response = await response
                 return response
-            except BaseException as exc:
-                code, status = self._classify(exc, context)
-                if status is None:
-                    raise
-                await context.abort_with_status(status)
-            finally:
-                self._end(started, code)
 
         return wrapper
 
@@ -147,23 +136,29 @@ class _Call:
             return self.wrap_unary(behavior)
 
         async def generator(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            started = self._begin()
-            code = grpc.StatusCode.UNKNOWN
-            try:
-                tenant = self._interceptor.resolve_tenant(self._service, context)
-                with tenant_scope(tenant):
-                    async for response in behavior(request, context):
-                        yield response
-                code = _code_of(context)
-            except BaseException as exc:
-                code, status = self._classify(exc, context)
-                if status is None:
-                    raise
-                await context.abort_with_status(status)
-            finally:
-                self._end(started, code)
+            async with self._observed(context):
+                async for response in behavior(request, context):
+                    yield response
 
         return generator
+
+    @contextlib.asynccontextmanager
+    async def _observed(self, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
+        """One call of either form: tenant bound, metrics recorded, errors made statuses."""
+        started = self._begin()
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            tenant = self._interceptor.resolve_tenant(self._service, context)
+            with tenant_scope(tenant):
+                yield
+            code = _code_of(context)
+        except BaseException as exc:
+            code, status = self._classify(exc, context)
+            if status is None:
+                raise
+            await context.abort_with_status(status)
+        finally:
+            self._end(started, code)
 
     def _begin(self) -> float:
         RPC_IN_FLIGHT.labels(self._service, self._method).inc()
