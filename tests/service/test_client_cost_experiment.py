@@ -27,7 +27,7 @@ from services.cost.servicer import SPEC as COST
 from services.cost.settings import CostSettings
 from services.experiment.servicer import SPEC as EXPERIMENT
 from services.experiment.settings import ExperimentSettings
-from tests.unit.client_peers import PeerLogSink, PeerServer
+from tests.support.client_peers import PeerLogSink, PeerServer
 
 ACME = (("x-llmops-tenant", "acme"),)
 

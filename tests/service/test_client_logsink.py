@@ -21,7 +21,7 @@ from services.common.server import running_server
 from services.common.tenancy import hash_api_key
 from services.logsink.servicer import SPEC
 from tests.service.logsink_support import make_settings
-from tests.unit.client_peers import free_port
+from tests.support.client_peers import free_port
 
 
 def user(text: str) -> list[dict[str, str]]:

@@ -15,7 +15,7 @@ from llmops import BudgetExceeded, GuardrailBlocked, GuardUnavailable, Monitor, 
 from llmops.testing.openai_server import FakeLLM, FakeOpenAIServer
 from llmops.v1 import common_pb2
 
-from tests.unit.client_peers import (
+from tests.support.client_peers import (
     PeerCost,
     PeerExperiment,
     PeerGuardrail,

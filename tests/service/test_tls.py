@@ -10,7 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.common.server import running_server
 from services.common.settings import CommonSettings
-from tests.service.test_bootstrap import SPEC
+from tests.support.echo import SPEC
 
 
 async def _check(port: int, credentials: grpc.ChannelCredentials) -> int:

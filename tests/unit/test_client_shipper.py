@@ -19,7 +19,7 @@ from llmops.shipper import Shipper
 from llmops.spool import Spool
 from llmops.v1 import common_pb2
 
-from tests.unit.client_peers import PeerLogSink, PeerServer, free_port
+from tests.support.client_peers import PeerLogSink, PeerServer, free_port
 
 
 def record(n: int = 0, text: str = "") -> common_pb2.CallRecord:
