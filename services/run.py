@@ -58,15 +58,20 @@ class Child:
 
     @property
     def address(self) -> str:
-        host = self.settings.host.strip("[]")
-        if host in ("0.0.0.0", "::", ""):
-            host = "127.0.0.1"
-        return f"[{host}]:{self.settings.port}" if ":" in host else f"{host}:{self.settings.port}"
+        return _address(self.settings)
 
     @property
     def metrics_url(self) -> str:
         host = self.address.rsplit(":", 1)[0]
         return f"http://{host}:{self.settings.metrics_port}/metrics"
+
+
+def _address(settings: CommonSettings) -> str:
+    """Where a child can be reached on this machine, whatever interface it binds."""
+    host = settings.host.strip("[]")
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}"
 
 
 def main() -> int:
@@ -86,7 +91,11 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    children = [Child(name, full, settings, _spawn(name)) for name, full, settings in configs]
+    env = _suite_environment({name: _address(settings) for name, _, settings in configs})
+    children = [
+        Child(name, full, settings, processes.start(f"services.{name}", env))
+        for name, full, settings in configs
+    ]
     failed: Child | None = None
     try:
         failed = _wait_until_serving(children, stop)
@@ -110,8 +119,27 @@ def _make_local_folders(settings: CommonSettings) -> None:
         Path(settings.object_store.removeprefix("file:")).mkdir(parents=True, exist_ok=True)
 
 
-def _spawn(name: str) -> subprocess.Popen[bytes]:
-    return processes.start(f"services.{name}", os.environ.copy())
+# Wiring between the services: LogSink forwards records to the ledger, the
+# experiments and the drift monitors, and Drift reads baselines from LogSink.
+_LINKS = {
+    "LLMOPS_LOGSINK_COST_ADDRESS": "cost",
+    "LLMOPS_LOGSINK_EXPERIMENT_ADDRESS": "experiment",
+    "LLMOPS_LOGSINK_DRIFT_ADDRESS": "drift",
+    "LLMOPS_DRIFT_LOGSINK_ADDRESS": "logsink",
+}
+
+
+def _suite_environment(addresses: dict[str, str]) -> dict[str, str]:
+    """The children's environment: the caller's, plus the links between siblings.
+
+    Started together, the services should work together: spend, experiment
+    outcomes and drift follow from the records with no further setup. A link the
+    caller set explicitly (even to empty, which disables it) is kept.
+    """
+    env = os.environ.copy()
+    for variable, target in _LINKS.items():
+        env.setdefault(variable, addresses[target])
+    return env
 
 
 def _wait_until_serving(children: list[Child], stop: threading.Event) -> Child | None:
