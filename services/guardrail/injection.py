@@ -11,14 +11,21 @@ cues together cross it. Phrases that only look similar ("you are now a member",
 are kept out by requiring the words that make the tactic: a qualifier pointing at
 the model's own instructions, a restriction being lifted, an AI being addressed.
 
-Encoded payloads (base64, hex) are decoded and scanned with the same rules, so an
-attack cannot hide by encoding itself.
+Encoded payloads (base64, hex, letters spelled out one by one) are decoded and
+scanned with the same rules, so an attack cannot hide by encoding itself.
+
+Context lowers a match's weight where it explains the match away: a cue inside a
+quotation the text asks about ("is 'ignore previous instructions' an attack?"), a
+document superseding earlier ones ("This Agreement supersedes all prior ..."), a
+"developer mode" in text about a device or game. Cues outside the quotation keep
+their full weight.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections import Counter
 from dataclasses import dataclass
 
 import re2
@@ -188,7 +195,7 @@ RULES: tuple[Rule, ...] = (
         STRONG,
         rf"\b(?:the|your|all){_S}(?:{_any('above', 'previous', 'prior', 'earlier', 'original', 'initial', 'old', 'system')}{_S})"
         rf"{_INSTRUCTIONS}{_S}(?:{_any('is', 'are', 'was', 'were', 'have been', 'has been')}{_S})"
-        rf"(?:now{_S})?{_any('fake', 'false', 'wrong', 'a test', 'outdated', 'void', 'null', 'cancelled', 'canceled', 'revoked', 'obsolete', 'no longer valid', 'no longer apply', 'lifted', 'removed', 'disabled', 'suspended', 'invalid', 'deprecated', 'overridden', 'irrelevant')}",
+        rf"(?:now{_S})?{_any('fake', 'false', 'wrong', 'a test', 'outdated', 'void', 'null', 'cancelled', 'canceled', 'revoked', 'obsolete', 'no longer valid', 'no longer apply', 'lifted', 'removed', 'disabled', 'suspended', 'invalid', 'deprecated', 'overridden', 'irrelevant', 'superseded', 'replaced', 'rescinded', 'withdrawn', 'retracted', 'expired', 'moot', 'no longer in effect', 'no longer applies')}",
     ),
     Rule(
         "INSTRUCTION_OVERRIDE",
@@ -447,7 +454,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "INDIRECT_INJECTION",
         0.5,
-        rf"\b{_any('instead of', 'rather than')}{_S}{_any('summarizing', 'summarising', 'translating', 'answering', 'reviewing', 'analyzing', 'analysing', 'reading', 'classifying', 'doing that', 'the task', 'your task')}",
+        rf"\b{_any('instead of', 'rather than')}{_S}{_any('summarizing', 'summarising', 'translating', 'answering', 'reviewing', 'analyzing', 'analysing', 'reading', 'classifying', 'doing that', 'the task', 'your task', 'a summary', 'the summary', 'a translation', 'the translation', 'an answer', 'a review', 'a reply')}",
     ),
     # --- tool hijacking and data exfiltration --------------------------------------------
     Rule(
@@ -511,7 +518,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "OBFUSCATION",
         WEAK,
-        r"\b[a-z]\w{0,10}\s*=\s*[\"'][^\"'\n]{1,80}[\"'][\s;,]+[a-z]\w{0,10}\s*=\s*[\"'][^\"'\n]{1,80}[\"']"
+        r"\b[a-z]\w{0,10}\s*=\s*[\"'][^\"'\n]{1,80}[\"'][\s;,.]+(?:(?:and|then|let|now|set)\s+){0,2}[a-z]\w{0,10}\s*=\s*[\"'][^\"'\n]{1,80}[\"']"
         r"[\s\S]{0,200}\b[a-z]\w{0,10}\s*\+\s*[a-z]\w{0,10}\b",
     ),
     Rule(
@@ -531,6 +538,211 @@ RULES: tuple[Rule, ...] = (
         MEDIUM,
         rf"\b{_any('answer', 'respond to', 'reply to', 'follow', 'execute', 'obey')}{_S}(?:{_any('the', 'this', 'that')}{_S})?{_any('translated', 'decoded', 'deciphered', 'foreign', 'following foreign')}{_S}"
         rf"{_any('text', 'request', 'question', 'instruction', 'instructions', 'message', 'prompt', 'sentence', 'version')}\b",
+    ),
+    # --- generality pass: structures behind reworded attacks ---------------------------
+    # Everything before this point declared void, whatever it is called.
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        MEDIUM,
+        rf"\b{_any('everything', 'anything', 'all', 'whatever', 'what')}{_S}(?:(?:of{_S})?(?:the{_S})?{_any('text', 'words', 'instructions', 'content', 'messages', 'guidance', 'stuff', 'of it')}{_S})?(?:{_any('written', 'said', 'stated', 'you were told', 'you were given', 'you have been told', 'you read', 'that came')}{_S})?"
+        rf"{_any('above', 'before this', 'before now', 'prior to this', 'earlier', 'so far', 'until now', 'up to this point', 'before this point', 'before this line', 'before this message')}{_S}"
+        rf"(?:{_any('is', 'was', 'are', 'has been', 'have been', 'should be', 'must be')}{_S})?(?:now{_S})?"
+        rf"{_any('obsolete', 'void', 'null', 'superseded', 'cancelled', 'canceled', 'invalid', 'no longer valid', 'no longer applies', 'no longer apply', 'no longer relevant', 'no longer in effect', 'irrelevant', 'outdated', 'revoked', 'replaced', 'moot', 'fake', 'a test', 'ignored', 'discarded', 'disregarded', 'overridden')}\b",
+    ),
+    # A task being dropped ("forget the translation", "do not answer the question"):
+    # alone a weak cue, with a hijacked output or any other cue an attack.
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        WEAK,
+        rf"\b(?:{_any('forget', 'ignore', 'skip', 'drop', 'abandon', 'never mind', 'nevermind', 'scrap', 'stop')}{_S}(?:{_any('the', 'your', 'this', 'that', 'my', 'any')}{_S})?(?:{_W}{_S})?"
+        rf"|{_any('do not', 'don^t', 'dont')}{_S}{_any('answer', 'translate', 'summarize', 'summarise', 'classify', 'review', 'do')}{_S}(?:{_any('the', 'this', 'that', 'my', 'any')}{_S})?(?:{_W}{_S})?)"
+        rf"{_any('task', 'translation', 'summary', 'question', 'request', 'assignment', 'job', 'text above')}\b",
+    ),
+    # Output hijack: a fixed string and nothing else. Classification prompts say
+    # "answer with only yes or no" too, so this is medium and needs company.
+    Rule(
+        "OUTPUT_HIJACK",
+        0.45,
+        rf"\b{_any('say', 'print', 'output', 'write', 'type', 'return', 'respond with', 'reply with', 'answer with', 'respond', 'reply', 'answer', 'repeat')}{_S}(?:{_any('only', 'just', 'exactly', 'precisely', 'simply', 'verbatim', 'back')}{_S})?[^\n]{{0,120}}?"
+        rf"{_any('and nothing else', 'and nothing more', 'nothing else', 'and no other words', 'no other words', 'no other text', 'without any other text', 'without punctuation', 'without a period', 'without any punctuation', 'no punctuation', 'and stop', 'with no explanation', 'without explanation', 'without any explanation')}\b"
+        rf"|\b{_any('say', 'print', 'output', 'write', 'return', 'respond with', 'reply with')}{_S}{_any('exactly', 'precisely', 'verbatim', 'only the string', 'only the phrase', 'only the word', 'the exact phrase', 'the exact string', 'the exact sentence')}\s*[:\"'“‘]",
+    ),
+    Rule(
+        "OUTPUT_HIJACK",
+        MEDIUM,
+        rf"\bi{_S}(?:have|ve|’ve|'ve){_S}been{_S}pwned\b|\bi{_S}have{_S}been{_S}p{_S}w{_S}n{_S}e{_S}d\b",
+    ),
+    Rule(
+        "OUTPUT_HIJACK",
+        WEAK,
+        rf"\b{_any('whatever', 'no matter what', 'regardless of what')}{_S}(?:{_W}{_S}){{0,4}}{_any('says', 'asks', 'contains', 'requests', 'tells you')}{_S}(?:{_W}{_S}){{0,2}}{_any('respond', 'reply', 'answer', 'output', 'print', 'say', 'write')}\b",
+    ),
+    # Prompt leak without the words "system prompt": the text the model was set up
+    # with, the words before this message, the first line of its instructions.
+    Rule(
+        "PROMPT_LEAK",
+        0.8,
+        rf"\b{_any('repeat', 'print', 'output', 'show', 'display', 'reveal', 'disclose', 'recite', 'quote', 'dump', 'write out', 'type out', 'tell me', 'give me', 'share', 'list', 'paste', 'copy', 'echo', 'reproduce', 'summarize', 'summarise', 'spell out')}{_S}(?:{_W}{_S}){{0,4}}"
+        rf"{_any('text', 'texts', 'words', 'instructions', 'message', 'messages', 'prompt', 'briefing', 'setup', 'configuration', 'rules', 'content', 'directions', 'guidance', 'orders', 'preamble', 'context')}{_S}"
+        rf"(?:that{_S})?you{_S}{_any('were', 'have been', 'got', 'received', 'are')}{_S}(?:{_any('originally', 'initially', 'first', 'secretly')}{_S})?"
+        rf"{_any('given', 'initialised', 'initialized', 'configured', 'set up', 'seeded', 'primed', 'provided', 'loaded', 'started', 'booted', 'told', 'programmed', 'instructed', 'briefed', 'prompted', 'fed')}\b",
+    ),
+    Rule(
+        "PROMPT_LEAK",
+        0.8,
+        rf"\b{_any('repeat', 'print', 'output', 'copy', 'echo', 'recite', 'write', 'reproduce', 'return', 'show', 'display', 'dump', 'reveal', 'list', 'type', 'spell', 'quote', 'translate', 'summarize', 'summarise')}{_S}(?:{_W}{_S}){{0,3}}"
+        rf"{_any('word', 'line', 'sentence', 'message', 'character', 'instruction', 'token', 'paragraph', 'thing')}{_S}(?:{_W}{_S}){{0,3}}"
+        rf"{_any('above this', 'before this', 'prior to this', 'preceding this', 'before my message', 'before my first message', 'before the user', 'that precedes', 'that came before', 'you were given', 'in your context')}\b",
+    ),
+    Rule(
+        "PROMPT_LEAK",
+        MEDIUM,
+        rf"\b(?:{_REVEAL}|{_any('repeat', 'quote', 'spell', 'recite', 'type')}){_S}(?:{_W}{_S}){{0,2}}{_any('first', 'last', 'opening', 'initial', 'next')}{_S}(?:{_any('line', 'lines', 'sentence', 'sentences', 'word', 'words', 'paragraph', 'paragraphs', 'characters', 'instruction', 'rule')}){_S}{_any('of', 'in', 'from')}{_S}(?:{_any('your', 'the hidden', 'the secret', 'the system')}){_S}"
+        rf"(?:{_W}{_S})?{_any('instructions', 'prompt', 'configuration', 'context', 'briefing', 'rules', 'setup', 'guidelines', 'directives', 'message', 'preamble')}\b",
+    ),
+    Rule(
+        "PROMPT_LEAK",
+        MEDIUM,
+        rf"\b{_any('your', 'the')}{_S}(?:{_any('initial', 'original', 'hidden', 'secret', 'internal', 'confidential', 'private', 'starting', 'opening', 'underlying', 'pre-conversation', 'setup', 'startup')}){_S}"
+        rf"{_any('instructions', 'briefing', 'configuration', 'directives', 'orders', 'setup text', 'setup', 'rules', 'guidelines')}{_S}(?:{_W}{_S}){{0,3}}"
+        rf"{_any('verbatim', 'word for word', 'in full', 'exactly', 'unchanged', 'in a code block', 'line by line', 'as written')}\b",
+    ),
+    # Secret extraction by spelling, reversing, translating or enciphering the secret.
+    Rule(
+        "SECRET_EXTRACTION",
+        0.7,
+        rf"\b(?:{_REVEAL}|{_any('spell', 'translate', 'encode', 'encrypt', 'reverse', 'write', 'say', 'hint at', 'rhyme', 'convert', 'scramble', 'give', 'tell')}){_S}(?:{_W}{_S}){{0,2}}{_any('the', 'your', 'this', 'that', 'my')}{_S}"
+        rf"(?:{_any('secret', 'hidden', 'protected', 'stored', 'admin', 'real', 'actual')}{_S})?{_any('password', 'passphrase', 'passcode', 'secret word', 'secret key', 'secret', 'pin', 'code word', 'magic word', 'key')}{_S}"
+        rf"(?:{_any('it', 'out', 'for me', 'to me', 'please', 'here', 'now', 'but')}{_S}){{0,2}}"
+        rf"{_any('letter by letter', 'character by character', 'one letter', 'one character', 'backwards', 'reversed', 'in reverse', 'into', 'in french', 'in german', 'in spanish', 'in another language', 'with a', 'using a', 'as an acrostic', 'as a poem', 'as a riddle', 'in base64', 'in hex', 'in binary', 'in morse', 'with dashes', 'with spaces', 'put a', 'with a space', 'separated by', 'encoded', 'encrypted', 'in pig latin', 'caesar', 'shifted', 'rot13', 'one per line', 'per line', 'between every', 'between each')}",
+    ),
+    Rule(
+        "SECRET_EXTRACTION",
+        0.7,
+        rf"\b{_any('first', 'initial', 'last')}{_S}{_any('letter', 'letters', 'character', 'characters')}{_S}of{_S}{_any('each', 'every')}{_S}{_any('line', 'word', 'sentence', 'verse', 'paragraph')}{_S}"
+        rf"(?:{_W}{_S}){{0,3}}{_any('spell', 'spells', 'spelling', 'form', 'forms', 'reveal', 'reveals', 'encode', 'encodes')}{_S}(?:{_W}{_S}){{0,3}}"
+        rf"{_any('password', 'passphrase', 'secret', 'key', 'code', 'word you', 'instructions', 'prompt')}",
+    ),
+    # Payload splitting: pieces assembled and then obeyed.
+    Rule(
+        "PAYLOAD_SPLITTING",
+        0.4,
+        rf"\b{_any('execute', 'follow', 'obey', 'carry out', 'act on', 'answer', 'respond to', 'comply with', 'do', 'run', 'perform', 'fulfil', 'fulfill')}{_S}(?:{_any('the', 'what', 'whatever')}{_S})?(?:{_any('result of', 'instruction', 'request', 'question', 'prompt', 'string', 'command', 'text', 'says')}{_S})?"
+        r"(?:[a-z]{1,6}[0-9]{0,2})\s*\+\s*(?:[a-z]{1,6}[0-9]{0,2})(?:\s*\+\s*[a-z]{1,6}[0-9]{0,2})*\b",
+    ),
+    Rule(
+        "PAYLOAD_SPLITTING",
+        0.65,
+        rf"\b{_any('combine', 'concatenate', 'join', 'merge', 'put together', 'assemble', 'glue', 'stitch', 'chain', 'add together', 'piece together', 'reassemble')}{_S}(?:{_any('them', 'these', 'those', 'the fragments', 'the pieces', 'the parts', 'the strings', 'the variables', 'the halves', 'the words', 'the chunks')}|[a-z]{{1,6}}[0-9]{{1,2}}{_S}(?:[a-z]{{1,6}}[0-9]{{1,2}}{_S}){{0,3}}(?:and{_S})?[a-z]{{1,6}}[0-9]{{1,2}})"
+        rf"{_S}(?:{_W}{_S}){{0,6}}{_any('do what it says', 'do what they say', 'carry out', 'follow', 'execute', 'obey', 'act on', 'comply with', 'respond to', 'answer', 'do it', 'perform')}\b",
+    ),
+    # Virtualization: a terminal, machine, dream or game frame (weak: "act as a Linux
+    # terminal" is a popular harmless prompt), and rules declared absent (weak). The
+    # two together cross the threshold.
+    Rule(
+        "VIRTUALIZATION",
+        WEAK,
+        rf"\b{_any('act as', 'acting as', 'pretend to be', 'pretend you are', 'simulate', 'simulating', 'emulate', 'behave like', 'you are now', 'you are', 'become', 'boot into', 'boot', 'run', 'inside', 'in', 'enter', 'we are in', 'we are inside')}{_S}(?:{_any('a', 'an', 'the', 'my', 'our')}{_S})?(?:{_W}{_S}){{0,2}}"
+        rf"{_any('terminal', 'shell', 'console', 'virtual machine', 'vm', 'sandbox', 'simulation', 'simulated world', 'command line', 'python interpreter', 'interpreter', 'dream', 'text adventure', 'game engine', 'operating system', 'computer', 'matrix', 'holodeck')}\b",
+    ),
+    Rule(
+        "VIRTUALIZATION",
+        WEAK,
+        rf"\b(?:{_any('no', 'without', 'without any', 'zero', 'free of')}{_S}(?:{_any('content', 'safety', 'ethical', 'moral', 'usual', 'normal')}{_S})?{_any('rules', 'restrictions', 'filters', 'guidelines', 'limits', 'laws', 'policies', 'censorship', 'guardrails')}"
+        rf"|{_any('rules', 'restrictions', 'filters', 'guidelines', 'limits', 'laws', 'policies', 'policy', 'censorship', 'guardrails')}{_S}(?:{_W}{_S})?{_any('do not apply', 'don^t apply', 'dont apply', 'does not apply', 'doesn^t apply', 'no longer apply', 'are suspended', 'are disabled', 'are off', 'are turned off', 'have no effect')})\b",
+    ),
+    # Fiction asked for technical precision on a harmful topic: each part weak.
+    Rule(
+        "HYPOTHETICAL_FRAMING",
+        WEAK,
+        rf"\b{_any('story', 'scene', 'novel', 'screenplay', 'script', 'fiction', 'fictional', 'roleplay', 'role-play', 'villain', 'character', 'monologue', 'hypothetically', 'hypothetical', 'imagine', 'bedtime story', 'poem', 'game')}{_S}(?:{_W}{_S}){{0,25}}"
+        rf"{_any('step by step', 'step-by-step', 'exact quantities', 'exact amounts', 'exact measurements', 'exact steps', 'precise technical detail', 'precise detail', 'full technical detail', 'technical detail', 'detailed instructions', 'detailed steps', 'complete instructions', 'in full detail', 'full detail', 'working code', 'precise steps', 'exact recipe', 'exact procedure')}\b",
+    ),
+    Rule(
+        "HYPOTHETICAL_FRAMING",
+        WEAK,
+        rf"\b{_any('make', 'makes', 'making', 'build', 'builds', 'building', 'synthesize', 'synthesise', 'synthesizing', 'synthesising', 'cook', 'cooks', 'cooking', 'manufacture', 'assemble', 'produce', 'create', 'write', 'writes')}{_S}(?:{_W}{_S}){{0,3}}"
+        rf"{_any('bomb', 'bombs', 'pipe bomb', 'explosive', 'explosives', 'nerve agent', 'sarin', 'ricin', 'anthrax', 'napalm', 'thermite', 'meth', 'methamphetamine', 'fentanyl', 'untraceable gun', 'ghost gun', 'ransomware', 'keylogger', 'malware', 'poison', 'bioweapon', 'chemical weapon')}\b",
+    ),
+    # Fake transcripts: an assistant turn, written by the user, that already complied.
+    Rule(
+        "FAKE_TRANSCRIPT",
+        WEAK,
+        rf"(?:^|\n|[.!?]\s)\s*{_any('assistant', 'ai', 'chatgpt', 'gpt', 'bot', 'model', 'claude', 'a')}\s*(?:\([^)\n]{{0,30}}\)\s*)?:\s*"
+        rf"{_any('sure', 'certainly', 'absolutely', 'of course', 'okay', 'ok', 'yes')}[,.!]?\s*(?:{_any('here', 'here is', 'here are', 'i will', 'i^ll', 'i can', 'step 1', 'first')})",
+    ),
+    Rule(
+        "FAKE_TRANSCRIPT",
+        WEAK,
+        r"(?:^|\n)\s*(?i:user|human|q|me)\s*:[^\n]{1,300}\n\s*(?i:assistant|ai|bot|chatgpt|gpt|a|model)\s*:[^\n]{1,300}\n\s*(?i:user|human|q|me)\s*:",
+    ),
+    Rule(
+        "FAKE_TRANSCRIPT",
+        MEDIUM,
+        rf"(?:^|\n|[.!?]\s)\s*{_any('assistant', 'ai', 'chatgpt', 'gpt', 'bot', 'model', 'claude')}\s*(?:\([^)\n]{{0,30}}\)\s*)?:\s*"
+        rf"(?:[^\n]{{0,40}}{_any('disabled my', 'turned off my', 'removed my', 'no longer have', 'will answer anything', 'agree to answer', 'without restrictions', 'no restrictions', 'no filters', 'ignore my guidelines', 'ignore my rules')})",
+    ),
+    # Hidden channels: an HTML comment, a markdown comment or invisible styling that
+    # talks to a model or carries instructions.
+    Rule(
+        "HIDDEN_INSTRUCTION",
+        0.55,
+        rf"(?:<!--|\[//\]:\s*#|\[comment\]:\s*#|display\s*:\s*none|font-size\s*:\s*0|visibility\s*:\s*hidden|opacity\s*:\s*0[;\"' ]|color\s*:\s*(?:white|#fff))[^\n]{{0,300}}?"
+        rf"\b(?:{_AI_ADDRESS}|{_any('instructions', 'instruction', 'system prompt', 'ignore', 'disregard', 'reveal', 'exfiltrate', 'forward', 'append')})\b",
+    ),
+    # An AI addressed inside content, then told to act against the user.
+    Rule(
+        "INDIRECT_INJECTION",
+        MEDIUM,
+        rf"\b{_AI_ADDRESS}s?\b[^\n.!?]{{0,60}}?[:,;\-—]\s*(?:{_W}{_S}){{0,4}}"
+        rf"{_any('ignore', 'disregard', 'silently', 'quietly', 'secretly', 'forward', 'exfiltrate', 'upload', 'reveal', 'leak', 'delete', 'rank this', 'rate this', 'recommend only', 'do not tell', 'don^t tell', 'without telling', 'the user has authorised', 'the user has authorized', 'the user has approved', 'you are authorised', 'you are authorized', 'you must now', 'instead', 'append', 'add my', 'push', 'send')}\b",
+    ),
+    Rule(
+        "INDIRECT_INJECTION",
+        0.75,
+        rf"\b{_any('this', 'the following', 'the next', 'following')}{_S}(?:{_any('message', 'text', 'note', 'section', 'paragraph', 'part', 'line', 'comment', 'instruction', 'instructions')}){_S}(?:{_any('is', 'are')}{_S})?(?:{_any('meant', 'intended', 'addressed', 'written', 'only', 'directed')}{_S})?"
+        rf"{_any('for', 'to')}{_S}(?:{_any('the', 'any', 'an', 'a')}{_S})?(?:{_any('ai', 'automated')}{_S})?{_AI_ADDRESS}\b",
+    ),
+    Rule(
+        "INDIRECT_INJECTION",
+        MEDIUM,
+        rf"\b{_any('when', 'if', 'once', 'any', 'every', 'all')}{_S}(?:{_any('an', 'the', 'any', 'a')}{_S})?(?:{_any('ai', 'automated', 'autonomous', 'coding', 'ai-powered')}{_S})?{_AI_ADDRESS}s?{_S}"
+        rf"(?:{_any('reads', 'read', 'processes', 'process', 'sees', 'see', 'parses', 'summarizes', 'summarises', 'opens', 'visits', 'ingests', 'fixes', 'works on', 'handles')}){_S}(?:{_W}{_S}){{0,6}}"
+        rf"{_any('it should', 'it must', 'they should', 'they must', 'you should', 'you must', 'should', 'must', 'please')}\b",
+    ),
+    Rule(
+        "INDIRECT_INJECTION",
+        MEDIUM,
+        rf"\b@[a-z0-9_\-]*(?:{_any('agent', 'bot', 'ai', 'assistant', 'copilot', 'gpt', 'claude', 'llm')})[a-z0-9_\-]*\b[^\n]{{0,80}}?"
+        rf"\b{_any('also', 'secretly', 'quietly', 'silently', 'ignore', 'add my', 'grant', 'push directly', 'disable', 'exfiltrate', 'send', 'upload', 'without review', 'do not tell')}\b",
+    ),
+    # "Do what the quote says": obeying quoted or embedded text, outside the quote.
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        MEDIUM,
+        rf"\b{_any('do', 'follow', 'obey', 'execute', 'carry out', 'act on', 'comply with', 'perform')}{_S}{_any('what', 'whatever', 'everything')}{_S}"
+        rf"(?:{_any('it', 'this', 'that', 'the quote', 'the text', 'the message', 'the string', 'the sentence', 'the note', 'the above', 'the document', 'the comment', 'the email', 'they')}){_S}{_any('says', 'say', 'asks', 'tells you', 'instructs', 'requests', 'demands', 'contains')}\b",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        0.4,
+        rf"\b{_any('now', 'then', 'and', 'please', 'just')}{_S}{_any('follow', 'obey', 'execute', 'carry out', 'act on', 'comply with', 'do')}{_S}{_any('it', 'that', 'this', 'them', 'those', 'these', 'its instructions', 'the instructions', 'the instruction', 'what it says')}\s*(?:[.!;]|$)",
+    ),
+    # Personas without restrictions in other languages (accents already stripped).
+    *(
+        Rule("JAILBREAK_PERSONA", STRONG, pattern)
+        for pattern in (
+            rf"\b(?:du{_S}bist|sie{_S}sind|ab{_S}jetzt{_S}bist{_S}du|sei){_S}{_gap(5)}"
+            rf"(?:ohne|frei{_S}von|keine[nr]?){_S}{_gap(2)}(?:einschrankungen|regeln|grenzen|filter|beschrankungen|zensur|richtlinien)",
+            rf"\b(?:tu{_S}es|vous{_S}etes|tu{_S}seras|sois|soyez|deviens){_S}{_gap(5)}"
+            rf"(?:sans|libere[es]?{_S}de|aucune?){_S}{_gap(2)}(?:restrictions?|regles?|limites?|filtres?|censure|contraintes?)",
+            rf"\b(?:eres|seras|actua{_S}como|se|conviertete{_S}en|usted{_S}es){_S}{_gap(5)}"
+            rf"(?:sin|libre{_S}de|ninguna?){_S}{_gap(2)}(?:restriccion(?:es)?|reglas?|limites?|filtros?|censura|normas?)",
+            rf"\b(?:voce{_S}e|tu{_S}es|seja|sei|sarai|agisci{_S}come){_S}{_gap(5)}"
+            rf"(?:sem|senza|livre{_S}de){_S}{_gap(2)}(?:restricoes|regras|limites|filtros|censura|limiti|restrizioni|regole|filtri)",
+            r"(?:ты|вы)[^а-яё0-9]+(?:[а-яё0-9]+[^а-яё0-9]+){0,4}без[^а-яё0-9]+(?:[а-яё0-9]+[^а-яё0-9]+){0,1}(?:ограничени|правил|фильтр|цензур)",
+            r"(?:你是|你现在是|你将是|扮演|你已经是)[^。！？\n]{0,20}(?:没有任何?限制|不受任何?(?:规则|限制|约束)|无限制|没有(?:规则|过滤|道德))",
+        )
     ),
     # --- the same attacks in other languages ------------------------------------------------
     *(
@@ -575,6 +787,8 @@ def noisy_or(weights: list[float]) -> float:
 
 _BASE64_RUN = re2.compile(r"[A-Za-z0-9+/\-_]{20,}={0,2}", options())
 _HEX_RUN = re2.compile(r"\b(?:[0-9A-Fa-f]{2}[ :]?){16,}", options())
+# Letters spelled out one at a time ("i g n o r e   a l l", "d-i-s-r-e-g-a-r-d y-o-u-r").
+_SPACED_RUN = re2.compile(r"\b(?:[A-Za-z0-9][ .\-*·]{1,4}){5,}[A-Za-z0-9]\b", options())
 _MAX_DECODED_RUNS = 16
 _MAX_RUN_CHARS = 20_000
 
@@ -602,6 +816,107 @@ def _decode_run(run: str) -> str | None:
     return decoded
 
 
+def _join_spaced(run: str) -> str | None:
+    """Rejoin spelled-out letters: the commonest separator is inside words, others split them."""
+    letters: list[str] = []
+    separators: list[str] = []
+    current = ""
+    for char in run:
+        if char.isalnum():
+            if letters:
+                separators.append(current)
+            letters.append(char)
+            current = ""
+        else:
+            current += char
+    if len(letters) < 6:
+        return None
+    inside = Counter(separators).most_common(1)[0][0]
+    joined = letters[0] + "".join(
+        letter if separator == inside else " " + letter
+        for separator, letter in zip(separators, letters[1:], strict=True)
+    )
+    return joined if " " in joined else None
+
+
+# --- context that changes what a match means ------------------------------------------
+# A quoted span: double, curly or back quotes, a code fence, or single quotes opened
+# after a space (so apostrophes in "don't ... it's" do not pair up).
+_QUOTED = re2.compile(
+    r'"[^"\n]{3,600}"|“[^”\n]{3,600}”|‘[^’\n]{3,600}’|«[^»\n]{3,600}»|```[^`]{1,900}```'
+    r"|`[^`\n]{3,600}`|(?:^|[\s:(\[])'[^'\n]{6,600}'"
+    # A special token named rather than used: "what does the token <|im_start|> mean".
+    r"|(?i:token|tokens|tag|tags|marker|markers|string|delimiter|delimiters|sequence|does|like)\s+"
+    r"(?:<\|[^|\n]{1,40}\|>|\[/?INST\]|<</?SYS>>|<[a-z_]{1,30}>)",
+    options(),
+)
+# The text around a quote asks about it rather than passing it on.
+_ASKS_ABOUT = re2.compile(
+    rf"\b(?:{_any('what does', 'what do', 'what is', 'what^s', 'whats', 'what are', 'is this', 'is that', 'is it', 'are these', 'does this', 'does that', 'would this', 'would that', 'could this', 'explain', 'why does', 'why do', 'why would', 'why is', 'example of', 'examples of', 'meaning of', 'mean', 'means', 'considered', 'count as', 'counts as', 'classify', 'classified', 'flagged', 'flag', 'detect', 'detects', 'detected', 'detection', 'block', 'blocked', 'recognise', 'recognize', 'prompt injection', 'injection attempt', 'jailbreak attempt', 'attackers', 'attacker', 'red team', 'red-team', 'security training', 'phishing', 'was it', 'did it work', 'in our logs', 'a user sent', 'someone sent', 'somebody wrote', 'someone wrote', 'the phrase', 'this phrase', 'the string', 'this string', 'the token', 'this token', 'the payload', 'this payload', 'keep typing', 'keeps typing', 'typed', 'handle it', 'handle this', 'respond to', 'effective', 'patched', 'still work', 'still works', 'how should i', 'how should we', 'how do i', 'how do we', 'how can i', 'how can we')})\b",
+    options(case_sensitive=False),
+)
+# How much a cue found only inside a quote being asked about still counts, at most.
+_QUOTED_CAP = 0.3
+# A document, not an instruction, superseding its predecessors ("This Agreement
+# supersedes all prior agreements", "this policy replaces previous policies").
+_DOCUMENT_SUPERSEDES = re2.compile(
+    rf"\b{_any('agreement', 'agreements', 'contract', 'policy', 'policies', 'document', 'version', 'edition', 'notice', 'memo', 'memorandum', 'section', 'clause', 'amendment', 'addendum', 'terms', 'handbook', 'manual', 'procedure', 'standard', 'license', 'licence', 'lease', 'letter', 'regulation', 'regulations', 'statute', 'specification', 'rfc', 'charter', 'bylaws', 'schedule', 'exhibit', 'appendix', 'sow', 'msa', 'nda', 'edition', 'release')}{_S}"
+    rf"(?:{_W}{_S}){{0,3}}{_any('supersede', 'supersedes', 'superseded', 'replace', 'replaces', 'override', 'overrides', 'take precedence', 'takes precedence', 'prevail', 'prevails', 'shall prevail', 'shall supersede', 'will supersede', 'hereby supersedes')}\b",
+    options(case_sensitive=False),
+)
+_ADDRESSES_MODEL = re2.compile(
+    rf"\b{_any('instruction', 'instructions', 'prompt', 'prompts', 'directive', 'directives', 'system message', 'your', 'you', 'guardrails', 'programming', 'training', 'assistant', 'ai', 'model', 'chatbot', 'llm')}\b",
+    options(case_sensitive=False),
+)
+# "Developer mode", "admin override", "god mode" in text about a device, program or game.
+_TECH_CONTEXT = re2.compile(
+    rf"\b{_any('android', 'iphone', 'ios', 'phone', 'device', 'tablet', 'chrome', 'firefox', 'browser', 'extension', 'extensions', 'windows', 'macos', 'bios', 'uefi', 'router', 'usb', 'adb', 'apk', 'xcode', 'visual studio', 'vs code', 'vscode', 'steam', 'minecraft', 'game', 'player', 'cheat', 'cheats', 'server', 'kernel', 'firmware', 'app', 'apps', 'sdk', 'npm', 'django', 'flask', 'rails', 'laravel', 'webpack', 'thermostat', 'dashboard', 'plugin', 'wordpress', 'debugger', 'build', 'compile', 'console', 'settings menu', 'developer options', 'install', 'sideload', 'keyboard', 'printer', 'camera', 'car', 'tesla', 'router', 'database', 'postgres', 'mysql', 'kubernetes', 'docker', 'account', 'portal', 'password reset', 'ticket', 'switch', 'playstation', 'xbox', 'nintendo', 'unity', 'unreal')}\b",
+    options(case_sensitive=False),
+)
+_JAILBREAK_CONTEXT = re2.compile(
+    rf"\b(?:{_any('you are', 'you^re', 'youre', 'you will', 'you must', 'you have no', 'your rules', 'your restrictions', 'your filters', 'your guidelines', 'your programming', 'your policies', 'ai', 'assistant', 'chatgpt', 'gpt', 'llm', 'language model', 'chatbot', 'restrictions', 'unfiltered', 'uncensored', 'jailbreak', 'jailbroken', 'refuse', 'refusal', 'censor', 'censorship', 'ethics', 'ethical', 'content policy', 'openai', 'anthropic', 'no rules', 'no limits', 'no filters', 'anything now')})\b",
+    options(case_sensitive=False),
+)
+_CONTEXT_WINDOW = 60
+
+
+def _adjusted_weight(rule: Rule, start: int, end: int, text: str, context: _Context) -> float:
+    """The rule's weight, lowered where the surrounding text explains the match away."""
+    weight = rule.weight
+    if rule.type == "INSTRUCTION_OVERRIDE":
+        window = text[max(0, start - _CONTEXT_WINDOW) : end]
+        if _DOCUMENT_SUPERSEDES.search(window) and not _ADDRESSES_MODEL.search(text[start:end]):
+            weight *= 0.25
+    elif rule.type == "DEVELOPER_MODE" and context.tech and not context.jailbreak:
+        weight *= 0.3
+    return weight
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Facts about the whole text that change what a match means."""
+
+    quoted: tuple[tuple[int, int], ...]  # quoted spans, when the text asks about them
+    tech: bool  # talks about a device, program or game
+    jailbreak: bool  # talks about an AI or its rules
+
+    @classmethod
+    def of(cls, text: str) -> _Context:
+        spans = tuple(m.span() for m in _QUOTED.finditer(text))
+        if spans:
+            outside, position = [], 0
+            for start, end in spans:
+                outside.append(text[position:start])
+                position = end
+            outside.append(text[position:])
+            if not _ASKS_ABOUT.search(" ".join(outside)):
+                spans = ()
+        return cls(spans, bool(_TECH_CONTEXT.search(text)), bool(_JAILBREAK_CONTEXT.search(text)))
+
+    def in_quote(self, start: int, end: int) -> bool:
+        return any(q_start <= start and end <= q_end for q_start, q_end in self.quoted)
+
+
 class InjectionDetector:
     """Tier 1 of injection detection: scored patterns over the normalised text."""
 
@@ -611,30 +926,46 @@ class InjectionDetector:
         self._rules = RULES
         self._patterns = PatternSet([r.pattern for r in RULES], case_sensitive=False)
 
-    def score_text(self, text: str) -> tuple[float, list[tuple[Rule, int, int]]]:
-        """Combined score of ``text`` and the first match of each rule that fired."""
+    def score_text(self, text: str) -> tuple[float, list[tuple[Rule, int, int, float]]]:
+        """Combined score of ``text`` and each fired rule's first match and weight.
+
+        Weights are lowered by context (:func:`_adjusted_weight`), and cues found only
+        inside a quotation the text asks about ("what does 'ignore all previous
+        instructions' mean?") count together at most :data:`_QUOTED_CAP`. Cues outside
+        the quotation count in full, so quoting an attack does not hide one that also
+        instructs ("... now do what it says").
+        """
         hits = []
         for index in self._patterns.hits(text):
             rule = self._rules[index]
             match = self._patterns.search(index, text)
             if match is not None:
                 hits.append((rule, *match.span()))
-        return noisy_or([rule.weight for rule, _, _ in hits]), hits
+        if not hits:
+            return 0.0, []
+        context = _Context.of(text)
+        weighted = [
+            (rule, s, e, _adjusted_weight(rule, s, e, text, context)) for rule, s, e in hits
+        ]
+        quoted = [w for _, s, e, w in weighted if context.in_quote(s, e)]
+        plain = [w for _, s, e, w in weighted if not context.in_quote(s, e)]
+        score = noisy_or([*plain, min(_QUOTED_CAP, noisy_or(quoted))])
+        return score, weighted
 
     def detect(self, norm: Normalized) -> list[Candidate]:
         """Findings for every rule that fired; each carries the text's combined score."""
         score, hits = self.score_text(norm.text)
-        weights = [rule.weight for rule, _, _ in hits]
+        scores = [score] if hits else []
         spans: list[tuple[str, int, int, str]] = [
             (rule.type, start, end, f"matches a {rule.type.lower().replace('_', ' ')} pattern")
-            for rule, start, end in hits
+            for rule, start, end, _ in hits
         ]
         for start, end, decoded_score in self._encoded_payloads(norm.text):
-            weights.append(decoded_score)
+            scores.append(decoded_score)
             spans.append(("ENCODED_PAYLOAD", start, end, "encoded text decodes to an injection"))
         if not spans:
             return []
-        score = noisy_or(weights)
+        score = noisy_or(scores)
         found = []
         for type_, start, end, reason in spans:
             original_start, original_end = norm.span(start, end)
@@ -644,7 +975,11 @@ class InjectionDetector:
     def _encoded_payloads(self, text: str) -> list[tuple[int, int, float]]:
         found: list[tuple[int, int, float]] = []
         runs = 0
-        for pattern in (_BASE64_RUN, _HEX_RUN):
+        for pattern, decode in (
+            (_BASE64_RUN, _decode_run),
+            (_HEX_RUN, _decode_run),
+            (_SPACED_RUN, _join_spaced),
+        ):
             for match in pattern.finditer(text):
                 if runs >= _MAX_DECODED_RUNS:
                     return found
@@ -652,7 +987,7 @@ class InjectionDetector:
                 if end - start > _MAX_RUN_CHARS:
                     continue
                 runs += 1
-                decoded = _decode_run(match.group().strip())
+                decoded = decode(match.group().strip())
                 if decoded is None:
                     continue
                 score, _ = self.score_text(normalize(decoded).text)
