@@ -155,6 +155,9 @@ class Rule:
     type: str
     weight: float
     pattern: str
+    # The rule names a topic ("jailbreak") rather than an act: in a text asking about
+    # a quoted attack it counts with the quotation, not on its own.
+    topic: bool = False
 
 
 RULES: tuple[Rule, ...] = (
@@ -270,7 +273,7 @@ RULES: tuple[Rule, ...] = (
         STRONG,
         rf"(?:🔓|\[(?:🔓)?\s*JAILBREAK\s*\]|\[CLASSIC\]|\(🔒Normal Output\)|\(🔓Developer Mode Output\)|\bjailbreak{_S}mode\b|\bjailbreak{_S}(?:enabled|activated|successful)\b)",
     ),
-    Rule("JAILBREAK_PERSONA", WEAK, rf"\b{_k('jailbreak')}(?:s|ed|ing)?\b"),
+    Rule("JAILBREAK_PERSONA", WEAK, rf"\b{_k('jailbreak')}(?:s|ed|ing)?\b", topic=True),
     Rule(
         "JAILBREAK_PERSONA",
         MEDIUM,
@@ -947,8 +950,12 @@ class InjectionDetector:
         weighted = [
             (rule, s, e, _adjusted_weight(rule, s, e, text, context)) for rule, s, e in hits
         ]
-        quoted = [w for _, s, e, w in weighted if context.in_quote(s, e)]
-        plain = [w for _, s, e, w in weighted if not context.in_quote(s, e)]
+
+        def mentioned(rule: Rule, start: int, end: int) -> bool:
+            return context.in_quote(start, end) or (bool(context.quoted) and rule.topic)
+
+        quoted = [w for r, s, e, w in weighted if mentioned(r, s, e)]
+        plain = [w for r, s, e, w in weighted if not mentioned(r, s, e)]
         score = noisy_or([*plain, min(_QUOTED_CAP, noisy_or(quoted))])
         return score, weighted
 
