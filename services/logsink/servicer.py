@@ -256,8 +256,11 @@ def _decode_token(token: str, fingerprint: str) -> tuple[int, int]:
         document = json.loads(base64.urlsafe_b64decode(token.encode()))
         cursor = (int(document["t"]), int(document["i"]))
         same_filter = document["f"] == fingerprint
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, OverflowError):
         raise InvalidArgument("page_token", "malformed page token") from None
+    # Both are BIGINT columns: a forged value outside them fails in the driver.
+    if not all(-(2**63) <= value < 2**63 for value in cursor):
+        raise InvalidArgument("page_token", "malformed page token")
     if not same_filter:
         raise InvalidArgument("page_token", "page token belongs to a different filter")
     return cursor

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import time
 from pathlib import Path
 
@@ -130,6 +132,26 @@ async def test_list_rejects_bad_tokens_and_arguments(database_url: str, tmp_path
                     await sink.stub.ListRecords(request)
                 assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
                 assert (error.value.details() or "").startswith(f"{field}:")
+
+
+async def test_list_rejects_forged_tokens_with_out_of_range_cursors(
+    database_url: str, tmp_path: Path
+) -> None:
+    fingerprint = hashlib.sha256(b"").hexdigest()[:16]
+    forged = [
+        f'{{"t": Infinity, "i": 1, "f": "{fingerprint}"}}',
+        f'{{"t": NaN, "i": 1, "f": "{fingerprint}"}}',
+        f'{{"t": {2**70}, "i": 1, "f": "{fingerprint}"}}',
+        f'{{"t": 1, "i": {-(2**70)}, "f": "{fingerprint}"}}',
+    ]
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        await sink.stream([batch("b", [record("r0", seconds=BASE_SECONDS)])])
+        for document in forged:
+            token = base64.urlsafe_b64encode(document.encode()).decode()
+            with pytest.raises(grpc.aio.AioRpcError) as error:
+                await sink.stub.ListRecords(logsink_pb2.ListRecordsRequest(page_token=token))
+            assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT, document
+            assert (error.value.details() or "").startswith("page_token:")
 
 
 async def test_stats_match_hand_computed_values(database_url: str, tmp_path: Path) -> None:
