@@ -6,11 +6,11 @@ per-record cost of ingestion low, which is what the throughput target is made of
 
 Rules (each rejection names the field, as the ack's ``reason`` shows):
 
-* ``request_id``: required, at most 128 characters, no control characters. Any such
+* ``request_id``: required (not blank), at most 128 characters, no control characters. Any such
   string is accepted, not only UUIDs, so clients with their own id scheme work.
 * ``timestamp``: required (not the zero epoch), valid nanos, at most
   ``max_future`` ahead of the server clock. Stored with microsecond precision.
-* ``model``: required. Short strings (model, provider, template, ids, tag...) are at
+* ``model``: required (not blank). Short strings (model, provider, template, ids, tag...) are at
   most 256 characters; ``prompt_hash`` at most 64.
 * token counts: never negative; cached read + cache write <= input tokens; reasoning
   <= output tokens.
@@ -91,7 +91,9 @@ def parse(
     per-record cost of ingestion.
     """
     request_id = record.request_id
-    if not request_id:
+    # Blank counts as missing, as in CostService, which refuses a whole forwarded batch
+    # over one blank id or model.
+    if not request_id.strip():
         return "request_id: required"
     if len(request_id) > MAX_ID_CHARS:
         return f"request_id: longer than {MAX_ID_CHARS} characters"
@@ -107,7 +109,7 @@ def parse(
     if ts_us > ingest_us + limits.max_future_us:
         return "timestamp: too far in the future"
     labels = {name: getattr(record, name) for name in _LABEL_FIELDS}
-    if not labels["model"]:
+    if not labels["model"].strip():
         return "model: required"
     if max(map(len, labels.values())) > MAX_LABEL_CHARS:
         name = next(n for n, v in labels.items() if len(v) > MAX_LABEL_CHARS)

@@ -63,6 +63,13 @@ def test_request_id_with_control_characters_is_rejected() -> None:
     )
 
 
+def test_blank_request_id_or_model_is_rejected_as_missing() -> None:
+    # CostService refuses a whole forwarded batch over one blank id or model, so a
+    # record stored with one would take its batch's spend down with it.
+    assert validate(_record(request_id="   "), LIMITS, NOW_US) == "request_id: required"
+    assert validate(_record(model=" \t"), LIMITS, NOW_US) == "model: required"
+
+
 def test_reasoning_tokens_may_not_exceed_output_tokens() -> None:
     usage = common_pb2.TokenUsage(output_tokens=3, reasoning_output_tokens=4)
     assert validate(_record(usage=usage), LIMITS, NOW_US) == (
