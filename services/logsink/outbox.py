@@ -5,10 +5,10 @@ One entry per target and batch, holding the serialized request the forwarder sen
 * ``cost``: ``RecordSpendRequest`` with every stored record (texts removed);
 * ``experiment``: ``RecordCallOutcomesRequest`` with the stored records that carry an
   experiment_id (texts removed);
-* ``drift``: one ``ObserveRequest`` per monitor ``"<model>/<prompt_template>"`` with
-  the stored (already redacted) response texts of a sample of the records and their
-  request_ids. The sample is chosen from the request_id, so a replayed record is
-  sampled the same way.
+* ``drift``: per monitor ``"<model>/<prompt_template>"``, ``ObserveRequest`` entries
+  of at most ``MAX_DRIFT_TEXTS`` texts each with the stored (already redacted) response
+  texts of a sample of the records and their request_ids. The sample is chosen from
+  the request_id, so a replayed record is sampled the same way.
 
 Every receiver deduplicates by request_id, so a redelivery after a crash or a retry
 changes nothing.
@@ -29,6 +29,9 @@ COST = "cost"
 EXPERIMENT = "experiment"
 DRIFT = "drift"
 MAX_MONITOR_ID_CHARS = 200
+MAX_DRIFT_TEXTS = 500
+"""Texts per ObserveRequest: the least DriftService's LLMOPS_DRIFT_MAX_TEXTS_PER_REQUEST
+may be. A larger request would be refused as malformed and dropped by the forwarder."""
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,14 @@ class ForwardPlan:
                     texts[monitor_id].append(s.response_text)
                     request_ids[monitor_id].append(s.record.request_id)
             for monitor_id, batch in sorted(texts.items()):
-                observe = drift_pb2.ObserveRequest(
-                    monitor_id=monitor_id, texts=batch, request_ids=request_ids[monitor_id]
-                )
-                entries.append(OutboxEntry(DRIFT, observe.SerializeToString()))
+                ids = request_ids[monitor_id]
+                for start in range(0, len(batch), MAX_DRIFT_TEXTS):
+                    observe = drift_pb2.ObserveRequest(
+                        monitor_id=monitor_id,
+                        texts=batch[start : start + MAX_DRIFT_TEXTS],
+                        request_ids=ids[start : start + MAX_DRIFT_TEXTS],
+                    )
+                    entries.append(OutboxEntry(DRIFT, observe.SerializeToString()))
         return entries
 
 

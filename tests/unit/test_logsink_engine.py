@@ -13,7 +13,15 @@ from llmops.v1 import common_pb2, cost_pb2, drift_pb2, experiment_pb2
 
 from services.logsink.forwarder import backoff_seconds
 from services.logsink.metrics import OVERFLOW_LABEL, LabelCap
-from services.logsink.outbox import COST, DRIFT, EXPERIMENT, ForwardPlan, StoredRecord, sampled
+from services.logsink.outbox import (
+    COST,
+    DRIFT,
+    EXPERIMENT,
+    MAX_DRIFT_TEXTS,
+    ForwardPlan,
+    StoredRecord,
+    sampled,
+)
 from services.logsink.records import Limits, from_row, parse
 from services.logsink.segments import SegmentBuilder, decode_texts, segment_key
 from services.logsink.store import percentile
@@ -165,6 +173,19 @@ def test_forward_plan_builds_one_entry_per_target_and_monitor() -> None:
     monitors = [drift_pb2.ObserveRequest.FromString(e.payload) for e in entries[2:]]
     assert [(m.monitor_id, list(m.texts)) for m in monitors] == [("m/", ["x"]), ("n/t", ["y"])]
     assert ForwardPlan().entries(stored) == []
+
+
+def test_drift_entries_fit_within_what_drift_accepts_per_request() -> None:
+    # DriftService refuses (INVALID_ARGUMENT, so the forwarder drops) an Observe with
+    # more texts than its limit, which is never below MAX_DRIFT_TEXTS.
+    stored = [
+        StoredRecord(_record(request_id=f"r{i}", response_text="x"), "", "x") for i in range(1201)
+    ]
+    entries = ForwardPlan(drift_sample_rate=1.0).entries(stored)
+    requests = [drift_pb2.ObserveRequest.FromString(e.payload) for e in entries]
+    assert all(len(r.texts) <= MAX_DRIFT_TEXTS for r in requests)
+    assert [i for r in requests for i in r.request_ids] == [f"r{i}" for i in range(1201)]
+    assert {r.monitor_id for r in requests} == {"m/"}
 
 
 def test_backoff_grows_and_is_capped() -> None:
