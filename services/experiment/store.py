@@ -398,6 +398,10 @@ def _decode_token(token: str) -> tuple[int, str]:
         created, experiment_id = json.loads(base64.urlsafe_b64decode(token.encode()))
         if not isinstance(created, int) or not isinstance(experiment_id, str):
             raise ValueError(token)
+        # Forged values the database would refuse: out of BIGINT, or a NUL PostgreSQL
+        # text cannot hold.
+        if not -(2**63) <= created < 2**63 or "\x00" in experiment_id:
+            raise ValueError(token)
     except (ValueError, TypeError):
         raise InvalidArgument("page_token", "not a token from a previous response") from None
     return created, experiment_id

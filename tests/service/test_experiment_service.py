@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -508,6 +509,18 @@ async def test_bad_requests_get_canonical_codes_naming_the_field(client: Client)
         pb.GetResultsRequest(experiment_id="tone", metric="m"), metadata=meta, timeout=5
     )
     assert sum(v.n for v in results.variants) == 0
+
+
+async def test_forged_page_tokens_are_invalid_argument(client: Client) -> None:
+    meta = client.tenant("acme")
+    await _create(client, _experiment())
+    for document in ([2**70, "tone"], [1, "to\x00ne"]):
+        token = base64.urlsafe_b64encode(json.dumps(document).encode()).decode()
+        with pytest.raises(grpc.aio.AioRpcError) as exc:
+            await client.stub.ListExperiments(
+                pb.ListExperimentsRequest(page_token=token), metadata=meta, timeout=5
+            )
+        assert _error(exc) == (grpc.StatusCode.INVALID_ARGUMENT, "page_token"), document
 
 
 async def test_sample_ratio_mismatch_fires_when_exposures_go_missing(client: Client) -> None:
