@@ -17,7 +17,9 @@ Rules (each rejection names the field, as the ack's ``reason`` shows):
 * ``latency_ms`` / ``time_to_first_token_ms``: finite and not negative.
 * ``status``: one of SUCCESS, ERROR, TIMEOUT, FILTERED.
 * ``error_message``: longer than 500 characters is truncated to 500, not rejected:
-  the call happened and its record is worth more than the tail of a stack trace.
+  the call happened and its record is worth more than the tail of a stack trace. A
+  NUL in it becomes U+FFFD (PostgreSQL text cannot hold NUL); a NUL in any other
+  string stored in SQL rejects the record.
 * ``metadata``: at most 64 entries, keys and values at most 256 characters.
 * ``prompt_text`` / ``response_text``: at most ``max_text_bytes`` UTF-8 bytes each.
 * ``billed_cost.currency_code``: three upper-case letters when billed_cost is set.
@@ -114,9 +116,15 @@ def parse(
     if max(map(len, labels.values())) > MAX_LABEL_CHARS:
         name = next(n for n, v in labels.items() if len(v) > MAX_LABEL_CHARS)
         return f"{name}: longer than {MAX_LABEL_CHARS} characters"
+    # PostgreSQL text cannot hold NUL: one would fail the whole batch's transaction.
+    if any("\x00" in v for v in labels.values()):
+        name = next(n for n, v in labels.items() if "\x00" in v)
+        return f"{name}: contains a NUL character"
     prompt_hash = record.prompt_hash
     if len(prompt_hash) > MAX_HASH_CHARS:
         return f"prompt_hash: longer than {MAX_HASH_CHARS} characters"
+    if "\x00" in prompt_hash:
+        return "prompt_hash: contains a NUL character"
     usage = record.usage
     tokens = {name: getattr(usage, name) for name in _TOKEN_FIELDS}
     if min(tokens.values()) < 0:
@@ -170,7 +178,7 @@ def parse(
         "latency_ms": latency,
         "time_to_first_token_ms": ttft,
         "status": status,
-        "error_message": record.error_message[:MAX_ERROR_MESSAGE_CHARS],
+        "error_message": record.error_message[:MAX_ERROR_MESSAGE_CHARS].replace("\x00", "\ufffd"),
         "metadata_json": metadata_json,
         "batch": record.batch,
         "billed_currency": billed_currency,

@@ -157,6 +157,30 @@ async def test_invalid_records_are_rejected_naming_the_field_and_the_rest_stored
         assert await _count(sink) == 3
 
 
+async def test_a_nul_character_rejects_only_its_record_and_never_fails_the_batch(
+    database_url: str, tmp_path: Path
+) -> None:
+    # PostgreSQL text cannot hold NUL: one such record used to fail its whole batch
+    # (INTERNAL), which the client then retried forever.
+    records = [
+        record("good-0"),
+        record("bad-user", user_id="u\x00x"),
+        record("bad-model", model="gpt\x00"),
+        record("bad-hash", prompt_hash="ab\x00"),
+        record("nul-message", status=common_pb2.CALL_STATUS_ERROR, error_message="boom\x00!"),
+    ]
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        [ack] = await sink.stream([batch("nul", records)])
+        assert (ack.stored, ack.rejected) == (2, 3)
+        reasons = {r.request_id: r.reason for r in ack.results}
+        assert reasons["bad-user"].startswith("user_id:")
+        assert reasons["bad-model"].startswith("model:")
+        assert reasons["bad-hash"].startswith("prompt_hash:")
+        # The call happened: its record is kept, the NUL replaced as truncation would.
+        got = await sink.stub.GetRecord(logsink_pb2.GetRecordRequest(request_id="nul-message"))
+        assert got.record.error_message == "boom\ufffd!"
+
+
 async def test_long_error_message_is_truncated_to_500_characters(
     database_url: str, tmp_path: Path
 ) -> None:
