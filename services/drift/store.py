@@ -239,7 +239,9 @@ class DriftStore:
                             {
                                 "tenant": tenant,
                                 "monitor_id": monitor_id,
-                                "text": text,
+                                # PostgreSQL text cannot hold NUL; these texts are
+                                # only shown as examples, so a stand-in does no harm.
+                                "text": text.replace("\x00", "\ufffd"),
                                 "embedding": vector.astype("<f4").tobytes(),
                                 "request_id": request_id,
                             }

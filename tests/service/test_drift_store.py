@@ -74,6 +74,15 @@ def test_a_trimmed_text_forgets_its_request_id(store: DriftStore) -> None:
     assert store.load_window("acme", "m", 3)[0] == texts[3:]
 
 
+def test_a_text_with_a_nul_character_is_kept_with_a_replacement(store: DriftStore) -> None:
+    # PostgreSQL text cannot hold NUL; a forwarded response with one used to fail the
+    # whole append, which LogSink then retried forever.
+    vectors = _vectors(2, 12)
+    appended = store.append_window("acme", "m", ["a\x00b", "fine"], vectors, 8, ["r0", "r1"])
+    assert appended == Appended(2, 2)
+    assert store.load_window("acme", "m", 8)[0] == ["a\ufffdb", "fine"]
+
+
 def test_observing_nothing_still_creates_the_monitor(store: DriftStore) -> None:
     appended = store.append_window("acme", "m", [], np.zeros((0, EMBEDDING_DIM)), capacity=8)
     assert appended == Appended(0, 0)
