@@ -430,6 +430,9 @@ def check_monitor_id(monitor_id: str) -> None:
         raise InvalidArgument("monitor_id", "must not be empty")
     if len(monitor_id) > MONITOR_ID_MAX_CHARS:
         raise InvalidArgument("monitor_id", f"at most {MONITOR_ID_MAX_CHARS} characters")
+    if "\x00" in monitor_id:
+        # PostgreSQL text cannot hold NUL.
+        raise InvalidArgument("monitor_id", "must not contain NUL characters")
 
 
 def _request_ids(texts: Sequence[str], request_ids: Sequence[str]) -> list[str | None]:
@@ -449,6 +452,10 @@ def _request_ids(texts: Sequence[str], request_ids: Sequence[str]) -> list[str |
                 f"at most {REQUEST_ID_MAX_CHARS} characters each; "
                 f"request_ids[{position}] has {len(request_id)}",
             )
+        if "\x00" in request_id:
+            raise InvalidArgument(
+                "request_ids", f"request_ids[{position}] must not contain NUL characters"
+            )
     return [request_id or None for request_id in request_ids]
 
 
@@ -466,6 +473,9 @@ def _decode_token(token: str) -> str:
     if not token:
         return ""
     try:
-        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+        after = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeError, ValueError):
         raise InvalidArgument("page_token", "not a token from a previous response") from None
+    if "\x00" in after:
+        raise InvalidArgument("page_token", "not a token from a previous response")
+    return after

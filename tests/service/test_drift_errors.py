@@ -199,6 +199,13 @@ async def test_small_baseline_says_how_many_more_texts_are_needed(env: Env) -> N
         (drift_pb2.ScoreTextsRequest(monitor_id="m", texts=["x"] * 501), "texts"),
         (drift_pb2.ListMonitorsRequest(page_size=-1), "page_size"),
         (drift_pb2.ListMonitorsRequest(page_token="%%%"), "page_token"),
+        # PostgreSQL text cannot hold NUL: these failed INTERNAL there.
+        (drift_pb2.ObserveRequest(monitor_id="m\x00", texts=["x"]), "monitor_id"),
+        (
+            drift_pb2.ObserveRequest(monitor_id="m", texts=["x"], request_ids=["r\x00"]),
+            "request_ids",
+        ),
+        (drift_pb2.ListMonitorsRequest(page_token="bQA="), "page_token"),
         (
             drift_pb2.SetBaselineRequest(monitor_id="m", records=drift_pb2.RecordSelection()),
             "records.model",
