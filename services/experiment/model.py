@@ -139,11 +139,15 @@ def validate_id(value: str, field: str) -> str:
 
 
 def validate_user_id(value: str, field: str) -> str:
-    """User ids are hashed as given; only emptiness and length are refused."""
+    """User ids are hashed as given; only emptiness, length and NUL are refused."""
     if not value:
         raise InvalidArgument(field, "must not be empty")
     if len(value) > MAX_USER_ID_CHARS:
         raise InvalidArgument(field, f"must be at most {MAX_USER_ID_CHARS} characters")
+    if "\x00" in value:
+        # PostgreSQL text cannot hold NUL: a buffered exposure with one would fail
+        # every write of its batch.
+        raise InvalidArgument(field, "must not contain NUL characters")
     return value
 
 

@@ -511,6 +511,43 @@ async def test_bad_requests_get_canonical_codes_naming_the_field(client: Client)
     assert sum(v.n for v in results.variants) == 0
 
 
+async def test_a_nul_in_a_user_id_is_refused_and_never_poisons_the_exposure_buffer(
+    client: Client,
+) -> None:
+    # PostgreSQL text cannot hold NUL: a buffered exposure with one failed every flush
+    # of its batch for good, so exposures stopped being written and Assign blocked.
+    meta = client.tenant("acme")
+    await _create(client, _experiment())
+    calls: list[tuple[Any, Any, str]] = [
+        (client.stub.Assign, pb.AssignRequest(experiment_id="tone", user_id="u\x00"), "user_id"),
+        (
+            client.stub.AssignBatch,
+            pb.AssignBatchRequest(experiment_id="tone", user_ids=["ok", "u\x00"]),
+            "user_ids[1]",
+        ),
+        (
+            client.stub.RecordOutcomes,
+            pb.RecordOutcomesRequest(
+                outcomes=[
+                    pb.Outcome(experiment_id="tone", variant="control", user_id="u\x00", metric="m")
+                ]
+            ),
+            "outcomes[0].user_id",
+        ),
+    ]
+    for method, request, field in calls:
+        with pytest.raises(grpc.aio.AioRpcError) as exc:
+            await method(request, metadata=meta, timeout=5)
+        assert _error(exc) == (grpc.StatusCode.INVALID_ARGUMENT, field)
+    await client.stub.Assign(
+        pb.AssignRequest(experiment_id="tone", user_id="fine"), metadata=meta, timeout=5
+    )
+    results = await client.stub.GetResults(
+        pb.GetResultsRequest(experiment_id="tone", metric="m"), metadata=meta, timeout=5
+    )
+    assert sum(v.exposures for v in results.variants) == 1
+
+
 async def test_forged_page_tokens_are_invalid_argument(client: Client) -> None:
     meta = client.tenant("acme")
     await _create(client, _experiment())
