@@ -98,6 +98,10 @@ class FullRecord:
     ingest_us: int
 
 
+MAX_PAGE_TEXT_BYTES = 2 * 1024 * 1024
+"""Text bytes one page of records with texts may hold (one record at least): well under
+the 4 MiB a gRPC client accepts by default."""
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -265,15 +269,34 @@ class LogSinkEngine:
         found = found[:limit]
         page = [from_row(row) for row, _ in found]
         if include_text:
-            wanted = [(i, text) for i, (_, text) in enumerate(found) if text is not None]
-            texts = self._read_texts([text for _, text in wanted])
-            for (i, _), (prompt, response) in zip(wanted, texts, strict=True):
+            # Texts are up to max_text_bytes each, so a full page of them could hold
+            # gigabytes: the page ends once MAX_PAGE_TEXT_BYTES are read (stored,
+            # then decompressed), and the cursor goes on from there.
+            budget, end = MAX_PAGE_TEXT_BYTES, len(found)
+            for i, (_, text) in enumerate(found):
+                budget -= text.length if text is not None else 0
+                if budget < 0 and i > 0:
+                    end = i
+                    break
+            wanted = [(i, text) for i, (_, text) in enumerate(found[:end]) if text is not None]
+            texts = self._read_texts([text for _, text in wanted], MAX_PAGE_TEXT_BYTES)
+            for (i, _), (prompt, response) in zip(wanted, texts, strict=False):
                 page[i].prompt_text, page[i].response_text = prompt, response
+            if len(texts) < len(wanted):
+                end = wanted[len(texts)][0]
+            if end < len(found):
+                found, page, more = found[:end], page[:end], True
         cursor = (found[-1][0]["ts_us"], found[-1][0]["id"]) if more else None
         return page, cursor
 
-    def _read_texts(self, locations: Sequence[StoredText]) -> list[tuple[str, str]]:
-        """Texts of many records with one ranged read per segment object."""
+    def _read_texts(
+        self, locations: Sequence[StoredText], budget: int | None = None
+    ) -> list[tuple[str, str]]:
+        """Texts of many records with one ranged read per segment object.
+
+        With a ``budget`` of bytes, decoding stops before the record that would exceed
+        it (the first record is always decoded), so fewer texts may come back.
+        """
         by_key: dict[str, list[StoredText]] = defaultdict(list)
         for location in locations:
             by_key[location.object_key].append(location)
@@ -285,7 +308,15 @@ class LogSinkEngine:
                 span = self._objects.get_range(key, start, end - start)
             for p in parts:
                 chunks[p] = span[p.offset - start : p.offset - start + p.length]
-        return [decode_texts(chunks[location]) for location in locations]
+        texts: list[tuple[str, str]] = []
+        for location in locations:
+            prompt, response = decode_texts(chunks[location])
+            if budget is not None:
+                budget -= len(prompt.encode()) + len(response.encode())
+                if budget < 0 and texts:
+                    break
+            texts.append((prompt, response))
+        return texts
 
     @_database_unavailable
     def stats(

@@ -13,6 +13,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from llmops.v1 import common_pb2, logsink_pb2
 
+from services.logsink.engine import MAX_PAGE_TEXT_BYTES
 from tests.conftest import S3Server
 from tests.service.logsink_support import (
     BASE_SECONDS,
@@ -152,6 +153,28 @@ async def test_list_rejects_forged_tokens_with_out_of_range_cursors(
                 await sink.stub.ListRecords(logsink_pb2.ListRecordsRequest(page_token=token))
             assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT, document
             assert (error.value.details() or "").startswith("page_token:")
+
+
+async def test_a_page_with_texts_stops_at_a_byte_budget_and_pages_on(
+    database_url: str, tmp_path: Path
+) -> None:
+    # 1000 records of 1 MiB texts each used to be read into memory for one response.
+    big = "x" * (1024 * 1024)
+    records = [record(f"r{i}", seconds=BASE_SECONDS + i, response_text=big) for i in range(6)]
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        await sink.stream([batch("b", records[:3]), batch("c", records[3:])])
+        seen: list[str] = []
+        request = logsink_pb2.ListRecordsRequest(page_size=1000, include_text=True)
+        while True:
+            page = await sink.stub.ListRecords(request)
+            assert 1 <= len(page.records) < 6
+            assert sum(len(r.response_text) for r in page.records) <= MAX_PAGE_TEXT_BYTES
+            assert all(r.response_text == big for r in page.records)
+            seen += [r.request_id for r in page.records]
+            if not page.next_page_token:
+                break
+            request.page_token = page.next_page_token
+        assert seen == [f"r{i}" for i in reversed(range(6))]
 
 
 async def test_stats_match_hand_computed_values(database_url: str, tmp_path: Path) -> None:
