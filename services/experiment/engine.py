@@ -280,7 +280,8 @@ class ExperimentEngine:
         """Store automatic metrics of forwarded calls; idempotent by request_id.
 
         Calls without an experiment, for an unknown experiment or variant, without a
-        request id or with an unset status are counted as ignored, never refused:
+        request id, with an unset status or an impossible latency (not finite, negative)
+        are counted as ignored, never refused:
         LogSink forwards every record and must not be stuck on one it cannot place.
         """
         tenant = current_tenant()
@@ -294,6 +295,10 @@ class ExperimentEngine:
                 ignored += 1
                 continue
             if call.status is CallStatus.UNSPECIFIED or len(call.request_id) > 128:
+                ignored += 1
+                continue
+            if not (math.isfinite(call.latency_ms) and call.latency_ms >= 0):
+                # A NaN would fail the batch (SQLite) or every later mean (PostgreSQL).
                 ignored += 1
                 continue
             if call.experiment_id not in experiments:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -380,6 +381,29 @@ async def test_call_outcomes_are_idempotent_and_feed_automatic_metrics(client: C
         pb.GetResultsRequest(experiment_id="tone", metric="cost_micros"), metadata=meta, timeout=10
     )
     assert [v.mean for v in cost.variants] == [1500, 1500]
+
+
+async def test_call_outcomes_with_impossible_numbers_are_ignored_not_stored(
+    client: Client,
+) -> None:
+    # A NaN latency failed the whole batch on SQLite (NOT NULL) and made every later
+    # latency result NaN on PostgreSQL.
+    meta = client.tenant("acme")
+    await _create(client, _experiment())
+    records = [
+        _record("good", "control", "u1", 100.0),
+        _record("nan", "control", "u2", math.nan),
+        _record("inf", "friendly", "u3", math.inf),
+        _record("negative", "friendly", "u4", -5.0),
+    ]
+    response = await client.stub.RecordCallOutcomes(
+        pb.RecordCallOutcomesRequest(records=records), metadata=meta, timeout=10
+    )
+    assert (response.recorded, response.duplicates, response.ignored) == (1, 0, 3)
+    latency = await client.stub.GetResults(
+        pb.GetResultsRequest(experiment_id="tone", metric="latency_ms"), metadata=meta, timeout=10
+    )
+    assert [(v.n, v.mean) for v in latency.variants] == [(1, 100.0), (0, 0.0)]
 
 
 async def test_buffered_exposures_are_written_on_graceful_shutdown(database_url: str) -> None:
