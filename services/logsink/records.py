@@ -12,8 +12,8 @@ Rules (each rejection names the field, as the ack's ``reason`` shows):
   ``max_future`` ahead of the server clock. Stored with microsecond precision.
 * ``model``: required (not blank). Short strings (model, provider, template, ids, tag...) are at
   most 256 characters; ``prompt_hash`` at most 64.
-* token counts: never negative; cached read + cache write <= input tokens; reasoning
-  <= output tokens.
+* token counts: never negative, at most ``MAX_TOKENS``; cached read + cache write <=
+  input tokens; reasoning <= output tokens.
 * ``latency_ms`` / ``time_to_first_token_ms``: finite and not negative.
 * ``status``: one of SUCCESS, ERROR, TIMEOUT, FILTERED.
 * ``error_message``: longer than 500 characters is truncated to 500, not rejected:
@@ -40,6 +40,9 @@ MAX_HASH_CHARS = 64
 MAX_ERROR_MESSAGE_CHARS = 500
 MAX_METADATA_ENTRIES = 64
 MAX_METADATA_CHARS = 256
+# Far beyond any real call, and small enough that a priced count stays within the
+# BIGINT micro-dollar columns of CostService's ledger.
+MAX_TOKENS = 10**12
 
 VALID_STATUSES = frozenset(
     {
@@ -130,6 +133,9 @@ def parse(
     if min(tokens.values()) < 0:
         name = next(n for n, v in tokens.items() if v < 0)
         return f"usage.{name}: negative"
+    if max(tokens.values()) > MAX_TOKENS:
+        name = next(n for n, v in tokens.items() if v > MAX_TOKENS)
+        return f"usage.{name}: more than {MAX_TOKENS}"
     cached = tokens["cache_read_input_tokens"] + tokens["cache_creation_input_tokens"]
     if cached > tokens["input_tokens"]:
         return "usage.cache_read_input_tokens: cached tokens exceed input_tokens"

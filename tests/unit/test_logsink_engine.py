@@ -22,7 +22,7 @@ from services.logsink.outbox import (
     StoredRecord,
     sampled,
 )
-from services.logsink.records import Limits, from_row, parse
+from services.logsink.records import MAX_TOKENS, Limits, from_row, parse
 from services.logsink.segments import SegmentBuilder, decode_texts, segment_key
 from services.logsink.store import percentile
 
@@ -76,6 +76,19 @@ def test_blank_request_id_or_model_is_rejected_as_missing() -> None:
     # record stored with one would take its batch's spend down with it.
     assert validate(_record(request_id="   "), LIMITS, NOW_US) == "request_id: required"
     assert validate(_record(model=" \t"), LIMITS, NOW_US) == "model: required"
+
+
+def test_token_counts_beyond_any_real_call_are_rejected() -> None:
+    # Priced, 2**62 tokens are more USD micros than CostService's BIGINT ledger holds:
+    # it failed INTERNAL, and the forwarder retried the whole batch's spend forever.
+    usage = common_pb2.TokenUsage(input_tokens=2**62)
+    assert validate(_record(usage=usage), LIMITS, NOW_US) == (
+        f"usage.input_tokens: more than {MAX_TOKENS}"
+    )
+    assert (
+        validate(_record(usage=common_pb2.TokenUsage(input_tokens=MAX_TOKENS)), LIMITS, NOW_US)
+        is None
+    )
 
 
 def test_reasoning_tokens_may_not_exceed_output_tokens() -> None:
