@@ -30,6 +30,9 @@ from services.common.errors import InvalidArgument
 
 MILLION = Decimal(1_000_000)
 MICROS_PER_USD = Decimal(1_000_000)
+# Far beyond any real call (LogSink refuses more too); priced, a larger count could
+# overflow the BIGINT micro-dollar ledger and the int64 Money of a response.
+MAX_TOKENS = 10**12
 MAX_MODEL_CHARS = 256
 _CANONICAL_CACHE_SIZE = 4096
 
@@ -99,6 +102,8 @@ class Usage:
         ):
             if getattr(self, name) < 0:
                 raise InvalidArgument(f"{prefix}.{name}", "must not be negative")
+            if getattr(self, name) > MAX_TOKENS:
+                raise InvalidArgument(f"{prefix}.{name}", f"must be at most {MAX_TOKENS}")
         if self.cache_read_input_tokens + self.cache_creation_input_tokens > self.input_tokens:
             raise InvalidArgument(
                 f"{prefix}.cache_read_input_tokens",

@@ -195,6 +195,22 @@ def test_impossible_usage_names_the_field(usage: Usage, field: str) -> None:
     assert caught.value.field == field
 
 
+@pytest.mark.parametrize(
+    ("usage", "field"),
+    [
+        (Usage(input_tokens=2**62), "usage.input_tokens"),
+        (Usage(output_tokens=10**12 + 1), "usage.output_tokens"),
+    ],
+)
+def test_token_counts_no_real_call_has_are_refused(usage: Usage, field: str) -> None:
+    # Priced, they overflowed the BIGINT micro-dollar ledger (INTERNAL) or the int64
+    # Money of an estimate.
+    with pytest.raises(InvalidArgument) as caught:
+        usage.validate()
+    assert caught.value.field == field
+    Usage(input_tokens=10**12, output_tokens=10**12).validate()
+
+
 def test_bundled_table_covers_major_models_with_sources(table: PriceTable) -> None:
     for model in (
         "gpt-4o",
