@@ -151,6 +151,9 @@ class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):
     ) -> logsink_pb2.GetRecordResponse:
         if not request.request_id:
             raise InvalidArgument("request_id", "required")
+        if "\x00" in request.request_id:
+            # PostgreSQL text cannot hold NUL; no stored record has one.
+            raise InvalidArgument("request_id", "must not contain NUL characters")
         found = await asyncio.to_thread(
             self._engine.get, current_tenant(), request.request_id, request.include_text
         )
@@ -228,6 +231,10 @@ def _filter(message: logsink_pb2.RecordFilter, field: str) -> RecordFilter:
         raise InvalidArgument(f"{field}.time_range", "end_time must be after start_time")
     if message.status and message.status not in VALID_STATUSES:
         raise InvalidArgument(f"{field}.status", f"unknown status {message.status}")
+    for name in ("model", "prompt_template", "user_id", "experiment_id", "variant"):
+        if "\x00" in getattr(message, name):
+            # PostgreSQL text cannot hold NUL; no stored record has one.
+            raise InvalidArgument(f"{field}.{name}", "must not contain NUL characters")
     return RecordFilter(
         start_us=start,
         end_us=end,

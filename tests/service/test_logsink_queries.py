@@ -177,6 +177,33 @@ async def test_a_page_with_texts_stops_at_a_byte_budget_and_pages_on(
         assert seen == [f"r{i}" for i in reversed(range(6))]
 
 
+async def test_a_nul_in_a_query_string_is_invalid_argument(
+    database_url: str, tmp_path: Path
+) -> None:
+    # PostgreSQL text cannot hold NUL: these failed INTERNAL there.
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        calls = [
+            (sink.stub.GetRecord(logsink_pb2.GetRecordRequest(request_id="r\x00")), "request_id"),
+            (
+                sink.stub.ListRecords(
+                    logsink_pb2.ListRecordsRequest(filter=logsink_pb2.RecordFilter(model="m\x00"))
+                ),
+                "filter.model",
+            ),
+            (
+                sink.stub.GetStats(
+                    logsink_pb2.GetStatsRequest(filter=logsink_pb2.RecordFilter(user_id="\x00"))
+                ),
+                "filter.user_id",
+            ),
+        ]
+        for call, field in calls:
+            with pytest.raises(grpc.aio.AioRpcError) as error:
+                await call
+            assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT, field
+            assert (error.value.details() or "").startswith(f"{field}:")
+
+
 async def test_stats_match_hand_computed_values(database_url: str, tmp_path: Path) -> None:
     records = [
         # model a, template t1: latencies 100, 200, 300, 400; one error, one timeout.
