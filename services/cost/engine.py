@@ -439,6 +439,8 @@ class CostEngine:
             raise InvalidArgument("time_range.end_time", "must be after start_time")
         if len(set(group_by)) != len(group_by):
             raise InvalidArgument("group_by", "dimensions must not repeat")
+        # Compared with labels as stored (NUL replaced), not as the caller spelled them.
+        filters = [(name, _label(value)) for name, value in filters]
         return await asyncio.to_thread(
             self._store.query_spend, tenant, start, end, group_by, granularity, filters
         )

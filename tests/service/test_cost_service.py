@@ -471,6 +471,28 @@ async def test_nul_in_a_label_does_not_fail_the_batch(stub: cost_pb2_grpc.CostSe
     assert sorted(tuple(row.group_values) for row in spend.rows) == [("",), ("a\ufffdb",)]
 
 
+async def test_a_filter_with_a_nul_finds_the_label_stored_for_it(
+    stub: cost_pb2_grpc.CostServiceStub,
+) -> None:
+    # Labels are stored with U+FFFD for NUL; the filter value was sent to SQL as given
+    # (INTERNAL on PostgreSQL, no match on SQLite).
+    await stub.RecordSpend(
+        cost_pb2.RecordSpendRequest(records=[record("nul", user_id="a\x00b"), record("ok")]),
+        metadata=ACME,
+        timeout=10,
+    )
+    spend = await stub.QuerySpend(
+        cost_pb2.QuerySpendRequest(
+            filters=[
+                cost_pb2.DimensionFilter(dimension=cost_pb2.SPEND_DIMENSION_USER, value="a\x00b")
+            ]
+        ),
+        metadata=ACME,
+        timeout=10,
+    )
+    assert [row.calls for row in spend.rows] == [1]
+
+
 async def test_non_usd_billed_cost_keeps_the_estimate(
     sqlite_stub: cost_pb2_grpc.CostServiceStub,
 ) -> None:
