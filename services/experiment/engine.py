@@ -297,6 +297,10 @@ class ExperimentEngine:
             if call.status is CallStatus.UNSPECIFIED or len(call.request_id) > 128:
                 ignored += 1
                 continue
+            if "\x00" in call.request_id:
+                # PostgreSQL text cannot hold NUL; LogSink never stores such an id.
+                ignored += 1
+                continue
             if not (math.isfinite(call.latency_ms) and call.latency_ms >= 0):
                 # A NaN would fail the batch (SQLite) or every later mean (PostgreSQL).
                 ignored += 1
@@ -310,7 +314,11 @@ class ExperimentEngine:
             if call.request_id in rows:
                 repeated += 1
                 continue
-            unit = call.user_id[:256] if call.user_id else f"request:{call.request_id}"
+            unit = (
+                call.user_id[:256].replace("\x00", "\ufffd")
+                if call.user_id
+                else f"request:{call.request_id}"
+            )
             rows[call.request_id] = CallOutcomeRow(
                 tenant=tenant,
                 request_id=call.request_id,

@@ -406,6 +406,23 @@ async def test_call_outcomes_with_impossible_numbers_are_ignored_not_stored(
     assert [(v.n, v.mean) for v in latency.variants] == [(1, 100.0), (0, 0.0)]
 
 
+async def test_call_outcomes_with_a_nul_are_ignored_or_kept_never_internal(
+    client: Client,
+) -> None:
+    # PostgreSQL text cannot hold NUL: either one failed the whole batch INTERNAL there.
+    meta = client.tenant("acme")
+    await _create(client, _experiment())
+    records = [
+        _record("good", "control", "u1", 100.0),
+        _record("bad\x00id", "control", "u2", 100.0),
+        _record("nul-user", "friendly", "u\x003", 100.0),
+    ]
+    response = await client.stub.RecordCallOutcomes(
+        pb.RecordCallOutcomesRequest(records=records), metadata=meta, timeout=10
+    )
+    assert (response.recorded, response.duplicates, response.ignored) == (2, 0, 1)
+
+
 async def test_buffered_exposures_are_written_on_graceful_shutdown(database_url: str) -> None:
     settings = _settings(database_url, exposure_flush_interval_seconds=3600.0)
     async with (
