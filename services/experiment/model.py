@@ -164,6 +164,7 @@ def _validate_variants(variants: Sequence[Variant], field: str) -> None:
     if len(variants) > MAX_VARIANTS:
         raise InvalidArgument(field, f"at most {MAX_VARIANTS} variants")
     seen: set[str] = set()
+    total = 0.0
     for i, variant in enumerate(variants):
         if not variant.name or len(variant.name) > 128:
             raise InvalidArgument(f"{field}[{i}].name", "must be 1 to 128 characters")
@@ -172,6 +173,10 @@ def _validate_variants(variants: Sequence[Variant], field: str) -> None:
         seen.add(variant.name)
         if not (variant.weight > 0 and math.isfinite(variant.weight)):
             raise InvalidArgument(f"{field}[{i}].weight", "must be a positive finite number")
+        total += variant.weight
+        if not math.isfinite(total):
+            # Normalised by an infinite total, every threshold would be 0.
+            raise InvalidArgument(f"{field}[{i}].weight", "weights must have a finite sum")
         if len(variant.template_text) > MAX_TEXT_CHARS:
             raise InvalidArgument(
                 f"{field}[{i}].template_text", f"at most {MAX_TEXT_CHARS} characters"

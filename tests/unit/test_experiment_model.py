@@ -53,6 +53,11 @@ def test_new_running_experiment_records_its_start() -> None:
         ({"variants": (Variant("a", 1.0), Variant("b", 0.0))}, "experiment.variants[1].weight"),
         ({"variants": (Variant("a", -2.0),)}, "experiment.variants[0].weight"),
         ({"variants": (Variant("a", float("nan")),)}, "experiment.variants[0].weight"),
+        # Each finite, but the sum is not: every user would land in the last variant.
+        (
+            {"variants": (Variant("a", 1e308), Variant("b", 1e308))},
+            "experiment.variants[1].weight",
+        ),
         ({"variants": (Variant("a", 1.0), Variant("a", 1.0))}, "experiment.variants[1].name"),
         ({"variants": (Variant("", 1.0),)}, "experiment.variants[0].name"),
         ({"id": "has space"}, "experiment.id"),
