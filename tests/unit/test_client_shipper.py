@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -251,37 +252,60 @@ def test_large_records_are_split_into_batches_under_the_byte_limit(
     shipper.close(5)
 
 
+# Runs in a fresh interpreter that holds only the client side, as an application
+# forking its workers does: forking pytest itself would also fork the in-process
+# gRPC server of the peer, which gRPC does not support (it crashed the child once).
+_FORK_SCRIPT = """
+import os, sys, time
+from tests.unit.test_client_shipper import make_shipper, record
+
+port, spool = int(sys.argv[1]), sys.argv[2]
+shipper = make_shipper(port, spool)
+shipper.enqueue(record(0))
+assert shipper.flush(10)
+child_records = [record(100 + i) for i in range(10)]
+pid = os.fork()
+if pid == 0:
+    try:
+        for r in child_records:
+            shipper.enqueue(r)
+        os._exit(0 if shipper.flush(10) else 3)
+    except BaseException:
+        os._exit(4)
+deadline = time.monotonic() + 30
+while (waited := os.waitpid(pid, os.WNOHANG))[0] == 0:
+    if time.monotonic() > deadline:
+        os.kill(pid, 9)
+        sys.exit("forked child hung")
+    time.sleep(0.05)
+child_exit = os.waitstatus_to_exitcode(waited[1])
+parent_record = record(200)
+shipper.enqueue(parent_record)
+parent_flushed = shipper.flush(10)
+shipper.close(5)
+print(child_exit, parent_flushed, parent_record.request_id, *(r.request_id for r in child_records))
+"""
+
+
 def test_forked_child_ships_its_own_records_and_the_parent_keeps_shipping(
     peer: tuple[PeerServer, PeerLogSink], tmp_path: Path
 ) -> None:
     server, sink = peer
-    shipper = make_shipper(server.port, tmp_path / "spool")
-    shipper.enqueue(record(0))
-    assert shipper.flush(10)
-    child_records = [record(100 + i) for i in range(10)]
-    pid = os.fork()
-    if pid == 0:
-        # The child must never return into pytest: exit with the outcome as the code.
-        try:
-            for r in child_records:
-                shipper.enqueue(r)
-            os._exit(0 if shipper.flush(10) else 3)
-        except BaseException:
-            os._exit(4)
-    deadline = time.monotonic() + 30
-    while (waited := os.waitpid(pid, os.WNOHANG))[0] == 0:
-        if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            pytest.fail("forked child hung")
-        time.sleep(0.05)
-    assert os.waitstatus_to_exitcode(waited[1]) == 0
-    assert {r.request_id for r in child_records} <= set(sink.records)
-    parent_record = record(200)
-    shipper.enqueue(parent_record)
-    assert shipper.flush(10)
-    assert parent_record.request_id in sink.records
+    done = subprocess.run(
+        [sys.executable, "-c", _FORK_SCRIPT, str(server.port), str(tmp_path / "spool")],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    child_exit, parent_flushed, parent_id, *child_ids = done.stdout.split()
+    assert child_exit == "0"
+    assert parent_flushed == "True"
+    assert set(child_ids) <= set(sink.records)
+    assert parent_id in sink.records
     assert len(sink.records) == 12
-    shipper.close(5)
 
 
 def test_unwritable_spool_counts_drops_instead_of_losing_records_silently(
