@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 from services.common.errors import FailedPrecondition, InvalidArgument
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-METRIC_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
+METRIC_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 MAX_VARIANTS = 100
 MAX_USER_ID_CHARS = 256
 MAX_TEXT_CHARS = 16_384
@@ -133,7 +133,7 @@ class Experiment:
 
 def validate_id(value: str, field: str) -> str:
     """Experiment ids are part of the assignment hash, so they are kept plain ASCII."""
-    if not ID_PATTERN.match(value):
+    if not ID_PATTERN.fullmatch(value):
         raise InvalidArgument(field, "must match [A-Za-z0-9._-]{1,128}")
     return value
 
@@ -153,7 +153,7 @@ def validate_user_id(value: str, field: str) -> str:
 
 def validate_metric_name(value: str, field: str) -> str:
     """Metric names are short identifiers such as ``thumbs_up`` or ``latency_ms``."""
-    if not METRIC_PATTERN.match(value):
+    if not METRIC_PATTERN.fullmatch(value):
         raise InvalidArgument(field, "must match [A-Za-z0-9._:-]{1,128}")
     return value
 

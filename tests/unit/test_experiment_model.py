@@ -15,6 +15,8 @@ from services.experiment.model import (
     Variant,
     apply_update,
     new_experiment,
+    validate_id,
+    validate_metric_name,
     with_status,
 )
 
@@ -158,3 +160,11 @@ def test_metric_spec_prefers_declared_then_automatic_then_app_metric() -> None:
     assert experiment.metric_spec("error").kind is MetricKind.PROPORTION
     assert experiment.metric_spec("error").higher_is_better is False
     assert experiment.metric_spec("score") == MetricSpec("score")
+
+
+@pytest.mark.parametrize("value", ["tone\n", "tone\n\n", "\ntone"])
+def test_ids_and_metric_names_with_a_newline_are_invalid(value: str) -> None:
+    with pytest.raises(InvalidArgument):
+        validate_id(value, "experiment.id")
+    with pytest.raises(InvalidArgument):
+        validate_metric_name(value, "metric")
