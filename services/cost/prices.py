@@ -330,6 +330,11 @@ _ENTRY_KEYS = {"model", "provider", "effective_from", "tiers", "source", "aliase
 _TIER_KEYS = {"above_input_tokens", "mode", *list(_PRICE_FIELDS)[:4]}
 
 
+# $1 per token, far above any model's price; with token counts capped at 10^12
+# per record it keeps every cost inside the int64 micro-USD of Money and the ledger.
+MAX_PRICE_PER_MTOK = Decimal(1_000_000)
+
+
 def parse_decimal(value: str, field_name: str, *, required: bool) -> Decimal | None:
     """A non-negative decimal price; empty means "not set" unless required."""
     text = value.strip()
@@ -343,6 +348,10 @@ def parse_decimal(value: str, field_name: str, *, required: bool) -> Decimal | N
         raise InvalidArgument(field_name, f"{value!r} is not a decimal number") from None
     if not number.is_finite() or number < 0:
         raise InvalidArgument(field_name, f"{value!r} must be a non-negative finite number")
+    if number > MAX_PRICE_PER_MTOK:
+        raise InvalidArgument(
+            field_name, f"{value!r} exceeds {MAX_PRICE_PER_MTOK} USD per 1M tokens"
+        )
     return number
 
 

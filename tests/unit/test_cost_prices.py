@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from services.common.errors import InvalidArgument
 from services.cost.prices import (
+    MAX_PRICE_PER_MTOK,
+    MAX_TOKENS,
     Price,
     PriceFileError,
     PriceTable,
@@ -21,6 +23,7 @@ from services.cost.prices import (
     compute_cost,
     load_price_file,
     model_candidates,
+    parse_decimal,
 )
 from services.cost.settings import BUNDLED_PRICE_FILE
 
@@ -341,3 +344,20 @@ def test_every_token_is_charged_exactly_once(
     exact = sum((line.cost for line in result.lines), Decimal(0))
     assert result.micros == int((exact * 1_000_000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     assert all(line.cost >= 0 for line in result.lines)
+
+
+def test_price_above_the_bound_is_refused_naming_the_field() -> None:
+    with pytest.raises(InvalidArgument) as exc:
+        parse_decimal("1e20", "prices[0].input_per_mtok", required=True)
+    assert exc.value.field == "prices[0].input_per_mtok"
+
+
+def test_the_largest_price_and_token_count_still_fit_int64_micros() -> None:
+    price = Price(
+        model="m",
+        effective_from=date(2026, 1, 1),
+        input=MAX_PRICE_PER_MTOK,
+        output=MAX_PRICE_PER_MTOK,
+    )
+    cost = compute_cost(price, Usage(input_tokens=MAX_TOKENS, output_tokens=MAX_TOKENS))
+    assert cost.micros < 2**63
