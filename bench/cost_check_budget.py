@@ -14,26 +14,20 @@ matters is CheckBudget's p99 over Check's p99 (target <= 1.25).
 from __future__ import annotations
 
 import asyncio
-import statistics
+import functools
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from llmops.v1 import common_pb2, cost_pb2, cost_pb2_grpc
+from rpc_ratio import alternate, health_check, print_ratio
 
 from services.common.server import running_server
 from services.cost.servicer import SPEC
 from services.cost.settings import CostSettings
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def budget(name: str, dimension: int, value: str, window: cost_pb2.BudgetWindow) -> Any:
@@ -88,9 +82,7 @@ async def measure(calls: int, folder: Path) -> None:
         grpc.aio.insecure_channel(f"127.0.0.1:{built.port}") as channel,
     ):
         stub = cost_pb2_grpc.CostServiceStub(channel)
-        health = health_pb2_grpc.HealthStub(channel)
         await seed(stub)
-        check = health_pb2.HealthCheckRequest(service="")
         request = cost_pb2.CheckBudgetRequest(
             model="gpt-4o",
             user_id="user-1",
@@ -99,24 +91,11 @@ async def measure(calls: int, folder: Path) -> None:
         )
         response = await stub.CheckBudget(request, timeout=5)
         assert len(response.budgets) == 3, response
-        for _ in range(500):  # warm up both paths and the channel
-            await health.Check(check, timeout=5)
-            await stub.CheckBudget(request, timeout=5)
-        budget_ms: list[float] = []
-        check_ms: list[float] = []
-        for _ in range(calls):
-            started = time.perf_counter()
-            await stub.CheckBudget(request, timeout=5)
-            budget_ms.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()
-            await health.Check(check, timeout=5)
-            check_ms.append((time.perf_counter() - started) * 1000)
-    b50, b99 = statistics.median(budget_ms), percentile(budget_ms, 0.99)
-    c50, c99 = statistics.median(check_ms), percentile(check_ms, 0.99)
-    print(f"CheckBudget, 3 of 50 budgets covering the call ({calls:,} calls, alternating):")
-    print(f"  CheckBudget p50 {b50:.3f} ms  p99 {b99:.3f} ms")
-    print(f"  Check       p50 {c50:.3f} ms  p99 {c99:.3f} ms")
-    print(f"  ratio       p50 {b50 / c50:.2f}x  p99 {b99 / c99:.2f}x  (target p99 <= 1.25x)")
+        noop = health_check(channel)
+        call = functools.partial(stub.CheckBudget, request, timeout=5)
+        await alternate(call, noop, 500)  # warm up both paths and the channel
+        budget_ms, check_ms = await alternate(call, noop, calls)
+    print_ratio("CheckBudget, 3 of 50 budgets covering the call", budget_ms, check_ms)
 
 
 def main() -> None:

@@ -13,25 +13,19 @@ returning users (already recorded: no database work at all).
 from __future__ import annotations
 
 import asyncio
-import statistics
+import functools
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from llmops.v1 import experiment_pb2 as pb
 from llmops.v1 import experiment_pb2_grpc
+from rpc_ratio import Call, alternate, health_check, print_ratio
 
 from services.common.server import running_server
 from services.experiment.servicer import SPEC
 from services.experiment.settings import ExperimentSettings
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def measure(calls: int, folder: Path) -> None:
@@ -41,7 +35,6 @@ async def measure(calls: int, folder: Path) -> None:
         grpc.aio.insecure_channel(f"127.0.0.1:{built.port}") as channel,
     ):
         stub = experiment_pb2_grpc.ExperimentServiceStub(channel)
-        health = health_pb2_grpc.HealthStub(channel)
         await stub.CreateExperiment(
             pb.CreateExperimentRequest(
                 experiment=pb.Experiment(
@@ -52,32 +45,23 @@ async def measure(calls: int, folder: Path) -> None:
             ),
             timeout=10,
         )
-        check = health_pb2.HealthCheckRequest(service="")
-        for _ in range(500):  # warm up both paths and the channel
-            await health.Check(check, timeout=5)
-            await stub.Assign(pb.AssignRequest(experiment_id="bench", user_id="warm"), timeout=5)
+        noop = health_check(channel)
+        warm = functools.partial(
+            stub.Assign, pb.AssignRequest(experiment_id="bench", user_id="warm"), timeout=5
+        )
+        await alternate(warm, noop, 500)  # warm up both paths and the channel
         # The second pass repeats the first pass's users, whose exposures are recorded.
         for label in ("new users", "returning users"):
-            assign_ms: list[float] = []
-            check_ms: list[float] = []
-            for i in range(calls):
-                request = pb.AssignRequest(experiment_id="bench", user_id=f"user-{i}")
-                started = time.perf_counter()
-                await stub.Assign(request, timeout=5)
-                assign_ms.append((time.perf_counter() - started) * 1000)
-                started = time.perf_counter()
-                await health.Check(check, timeout=5)
-                check_ms.append((time.perf_counter() - started) * 1000)
-            report(label, assign_ms, check_ms)
+            assign_ms, check_ms = await alternate(assign_each_user(stub, calls), noop, calls)
+            print_ratio(f"Assign, {label}", assign_ms, check_ms)
 
 
-def report(label: str, assign_ms: list[float], check_ms: list[float]) -> None:
-    a50, a99 = statistics.median(assign_ms), percentile(assign_ms, 0.99)
-    c50, c99 = statistics.median(check_ms), percentile(check_ms, 0.99)
-    print(f"Assign, {label} ({len(assign_ms):,} calls, alternating with health Check):")
-    print(f"  Assign p50 {a50:.3f} ms  p99 {a99:.3f} ms")
-    print(f"  Check  p50 {c50:.3f} ms  p99 {c99:.3f} ms")
-    print(f"  ratio  p50 {a50 / c50:.2f}x  p99 {a99 / c99:.2f}x  (target p99 <= 1.25x)")
+def assign_each_user(stub: experiment_pb2_grpc.ExperimentServiceStub, calls: int) -> Call:
+    """Assign calls for users user-0 ... user-<calls - 1>, one per call."""
+    requests = iter(
+        [pb.AssignRequest(experiment_id="bench", user_id=f"user-{i}") for i in range(calls)]
+    )
+    return lambda: stub.Assign(next(requests), timeout=5)
 
 
 def main() -> None:

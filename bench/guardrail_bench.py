@@ -16,6 +16,7 @@ Run: .venv/bin/python bench/guardrail_bench.py [rpc_calls]
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import statistics
 import sys
@@ -25,9 +26,9 @@ from pathlib import Path
 
 import grpc
 import re2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from llmops.v1 import guardrail_pb2 as pb
 from llmops.v1 import guardrail_pb2_grpc
+from rpc_ratio import Call, alternate, health_check, print_ratio
 
 from services.common.server import running_server
 from services.guardrail.engine import GuardrailEngine
@@ -66,11 +67,6 @@ SEED_PATTERNS = [
         r"disregard (all )?(previous|prior)",
     )
 ]
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def median_us(function: Callable[[], object], runs: int) -> float:
@@ -132,43 +128,22 @@ async def rpc_section(calls: int) -> None:
         grpc.aio.insecure_channel(f"127.0.0.1:{built.port}") as channel,
     ):
         stub = guardrail_pb2_grpc.GuardrailServiceStub(channel)
-        health = health_pb2_grpc.HealthStub(channel)
-        check = health_pb2.HealthCheckRequest(service="")
         request = pb.CheckInputRequest(text=CLEAN)
-        for _ in range(300):
-            await health.Check(check, timeout=5)
-            await stub.CheckInput(request, timeout=5)
-        guard_ms: list[float] = []
-        noop_ms: list[float] = []
-        for _ in range(calls):
-            started = time.perf_counter()
-            await health.Check(check, timeout=5)
-            noop_ms.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()
-            await stub.CheckInput(request, timeout=5)
-            guard_ms.append((time.perf_counter() - started) * 1000)
-        print(f"RPC over loopback ({calls} calls each, alternating):")
-        print("| RPC | p50 | p99 |")
-        print("| --- | --- | --- |")
-        for name, samples in (
-            ("health Check (no-op)", noop_ms),
-            ("CheckInput, 1 KB", guard_ms),
-        ):
-            p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
-            print(f"| {name} | {p50:.3f} ms | {p99:.3f} ms |")
-        ratio = percentile(guard_ms, 0.99) / percentile(noop_ms, 0.99)
-        p50_ratio = percentile(guard_ms, 0.5) / percentile(noop_ms, 0.5)
-        print(f"p99 ratio {ratio:.2f}x (target <= 1.25x), p50 ratio {p50_ratio:.2f}x")
+        noop = health_check(channel)
+        check_input = functools.partial(stub.CheckInput, request, timeout=5)
+        await alternate(check_input, noop, 300)  # warm up both paths and the channel
+        guard_ms, noop_ms = await alternate(check_input, noop, calls)
+        print_ratio("CheckInput, 1 KB", guard_ms, noop_ms)
 
         for name, call in (
-            ("health Check", lambda: health.Check(check, timeout=5)),
-            ("CheckInput", lambda: stub.CheckInput(request, timeout=5)),
+            ("health Check", noop),
+            ("CheckInput", check_input),
         ):
             total = calls
 
-            async def worker(count: int, call: Callable[[], object] = call) -> None:
+            async def worker(count: int, call: Call = call) -> None:
                 for _ in range(count):
-                    await call()  # type: ignore[misc]
+                    await call()
 
             started = time.perf_counter()
             await asyncio.gather(*(worker(total // 16) for _ in range(16)))

@@ -39,6 +39,7 @@ from llmops.v1 import (
     logsink_pb2,
     logsink_pb2_grpc,
 )
+from rpc_ratio import percentile
 
 from services.common import processes
 from services.common.processes import SERVICES
@@ -61,11 +62,6 @@ def _memory_mb(pid: int) -> tuple[float, float]:
         if key in ("VmRSS", "VmHWM"):
             fields[key] = int(value.split()[0]) / 1024
     return fields["VmRSS"], fields["VmHWM"]
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def _start_suite(folder: Path) -> tuple[dict[str, subprocess.Popen[bytes]], dict[str, int]]:
@@ -208,20 +204,20 @@ def main() -> None:
     print(f"| records stored (acknowledged) | {stored:,} |")
     print(f"| ingest throughput | {stored / elapsed:,.0f} records/s |")
     print(
-        f"| batch ack latency p50 / p99 | {_percentile(acks, 0.5) * 1000:.1f} / "
-        f"{_percentile(acks, 0.99) * 1000:.1f} ms |"
+        f"| batch ack latency p50 / p99 | {percentile(acks, 0.5) * 1000:.1f} / "
+        f"{percentile(acks, 0.99) * 1000:.1f} ms |"
     )
     print(
         f"| CheckInput alone p50 / p99 ({len(baseline):,} calls) | "
-        f"{_percentile(baseline, 0.5) * 1000:.2f} / {_percentile(baseline, 0.99) * 1000:.2f} ms |"
+        f"{percentile(baseline, 0.5) * 1000:.2f} / {percentile(baseline, 0.99) * 1000:.2f} ms |"
     )
     print(
         f"| CheckInput under soak p50 / p99 ({len(loaded):,} calls) | "
-        f"{_percentile(loaded, 0.5) * 1000:.2f} / {_percentile(loaded, 0.99) * 1000:.2f} ms |"
+        f"{percentile(loaded, 0.5) * 1000:.2f} / {percentile(loaded, 0.99) * 1000:.2f} ms |"
     )
     print(
         f"| CheckInput p99 under soak / alone | "
-        f"{_percentile(loaded, 0.99) / _percentile(baseline, 0.99):.2f}x |"
+        f"{percentile(loaded, 0.99) / percentile(baseline, 0.99):.2f}x |"
     )
     print()
     print("| service | RSS before (MB) | RSS after (MB) | peak (MB) | exit code |")
