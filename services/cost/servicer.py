@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -34,11 +33,10 @@ BILLED_IGNORED = Counter(
 )
 USD = "USD"
 # Inputs shorter than this are counted on the event loop, larger ones on the counting
-# threads. Measured on the 2-core sandbox (bench/README.md, "cost: CountTokensBatch
-# after tuning"): a hop to a counting thread adds 0.05-0.1 ms per call, 2-4% of the
-# ~1.3 ms it takes to encode 32 KiB, while counting inline holds every other RPC
-# (CheckBudget) back for the whole encoding. 32 KiB caps that stall at about 1.5 ms.
-INLINE_COUNT_CHARS = 32 * 1024
+# thread (tiktoken releases the GIL while it encodes, so the loop keeps serving
+# CheckBudget meanwhile). A hop to that thread costs 0.05-0.1 ms; 8 KiB takes about
+# 0.7 ms to encode, which caps how long a count may hold the loop.
+INLINE_COUNT_CHARS = 8 * 1024
 
 DIMENSIONS: dict[int, str] = {
     cost_pb2.SPEND_DIMENSION_MODEL: "model",
@@ -252,12 +250,6 @@ def spend_record(record: common_pb2.CallRecord, index: int) -> SpendRecord:
     )
 
 
-def _split(texts: list[str], parts: int) -> list[list[str]]:
-    """``texts`` in at most ``parts`` contiguous chunks of about equal length."""
-    size = max(-(-len(texts) // max(parts, 1)), 1)
-    return [texts[start : start + size] for start in range(0, len(texts), size)] or [texts]
-
-
 def cost_response(cost: Cost) -> cost_pb2.EstimateCostResponse:
     return cost_pb2.EstimateCostResponse(
         cost=money(cost.micros),
@@ -279,24 +271,22 @@ def cost_response(cost: Cost) -> cost_pb2.EstimateCostResponse:
 class CostServicer(cost_pb2_grpc.CostServiceServicer):
     """Thin adapter over :class:`CostEngine` and :class:`TokenCounter`.
 
-    Counting runs on ``executor`` (tiktoken releases the GIL while it encodes, so
-    the event loop keeps serving CheckBudget meanwhile), and a large batch is split
-    across the executor's threads so it uses every core.
+    Large inputs are counted on ``counting``, the one thread that loaded the
+    counter's encodings (see :func:`create_servicer`).
     """
 
     def __init__(
-        self, engine: CostEngine, counter: TokenCounter, executor: ThreadPoolExecutor, threads: int
+        self, engine: CostEngine, counter: TokenCounter, counting: ThreadPoolExecutor
     ) -> None:
         self._engine = engine
         self._counter = counter
-        self._executor = executor
-        self._threads = threads
+        self._counting = counting
 
     async def _count(self, size: int, function: Callable[..., Any], *args: Any) -> Any:
-        """Run ``function`` on the counting threads unless the input is small."""
+        """Run ``function`` on the counting thread unless the input is small."""
         if size < INLINE_COUNT_CHARS:
             return function(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._counting, function, *args)
 
     async def CountTokens(
         self, request: cost_pb2.CountTokensRequest, context: Context
@@ -312,26 +302,9 @@ class CostServicer(cost_pb2_grpc.CostServiceServicer):
         self, request: cost_pb2.CountTokensBatchRequest, context: Context
     ) -> cost_pb2.CountTokensBatchResponse:
         texts = list(request.texts)
-        size = sum(map(len, texts))
-        if size < INLINE_COUNT_CHARS:
-            # No task or future: the common small batch costs one call into tiktoken
-            # per text and nothing else.
-            counts, choice = self._counter.count_batch(request.model, texts)
-        else:
-            # Split only into parts of INLINE_COUNT_CHARS or more (on average: the
-            # split is by text count), so each part's encoding outweighs its hop.
-            parts = _split(texts, min(self._threads, size // INLINE_COUNT_CHARS))
-            loop = asyncio.get_running_loop()
-            counted = await asyncio.gather(
-                *(
-                    loop.run_in_executor(
-                        self._executor, self._counter.count_batch, request.model, part
-                    )
-                    for part in parts
-                )
-            )
-            counts = [count for part_counts, _ in counted for count in part_counts]
-            choice = counted[0][1]
+        counts, choice = await self._count(
+            sum(map(len, texts)), self._counter.count_batch, request.model, texts
+        )
         return cost_pb2.CountTokensBatchResponse(
             tokens=counts, encoding=choice.name, estimated=choice.estimated
         )
@@ -525,7 +498,13 @@ async def create_servicer(
     settings: CostSettings,
 ) -> tuple[CostServicer, Callable[[], Awaitable[None]]]:
     """Install vocabularies, open and migrate the database, load prices and budgets."""
-    counter = await asyncio.to_thread(TokenCounter, settings.tiktoken_cache_dir)
+    # tiktoken encodes 15-20% faster on the thread that loaded the encoding than on any
+    # other (measured on the 2-core sandbox, bench/README.md "cost: one counting thread";
+    # its regex match caches favour their first user). So one thread loads the
+    # encodings and counts every large input; splitting a batch across threads that
+    # share the encodings was measured no faster than this one owner thread.
+    counting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cost-tokens")
+    counter = await asyncio.wrap_future(counting.submit(TokenCounter, settings.tiktoken_cache_dir))
     sql = create_engine(settings.database_url)
     engine = CostEngine(
         CostStore(sql),
@@ -540,17 +519,15 @@ async def create_servicer(
         await engine.start()
     except BaseException:
         sql.dispose()
+        counting.shutdown(wait=False)
         raise
-
-    threads = settings.token_count_threads or os.cpu_count() or 1
-    executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cost-tokens")
 
     async def close() -> None:
         await engine.close()
         sql.dispose()
-        executor.shutdown(wait=False, cancel_futures=True)
+        counting.shutdown(wait=False, cancel_futures=True)
 
-    return CostServicer(engine, counter, executor, threads), close
+    return CostServicer(engine, counter, counting), close
 
 
 SPEC = ServiceSpec(

@@ -23,9 +23,6 @@ class CostSettings(CommonSettings):
         Path("./data/tiktoken"),
         "Folder the bundled tiktoken vocabularies are installed into at start-up",
     )
-    token_count_threads: int = setting(
-        0, "Threads counting tokens of large inputs; 0 means one per CPU core"
-    )
     budget_refresh_seconds: float = setting(
         5.0,
         "How often the last hour of spend is re-read from SQL, so replicas converge on "
