@@ -8,9 +8,9 @@ spend in memory so ``CheckBudget`` never touches the database; it adds the spend
 it records itself at once. Every ``refresh_seconds`` it reloads budgets and price
 overrides and re-reads the last hour of spend from SQL (so spend recorded through
 another replica is seen within one interval), and every ``rebuild_seconds`` it
-rebuilds whole windows (records dated further back, billed corrections). Spend applied
-while a refresh is in flight is applied again on top of the refreshed state:
-budgets may briefly over-count (deny a little early) but never lose spend.
+rebuilds whole windows (records dated further back, billed corrections). A
+:class:`SpendGate` orders this replica's ledger writes against those reads, so the
+spend it records itself is counted exactly once whatever the interleaving.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import asyncio
 import base64
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -114,6 +115,57 @@ def page_size(value: int) -> int:
     return min(value or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
+class SpendGate:
+    """Orders ledger writes against reads of the ledger into budget memory.
+
+    A write (a ledger commit and its add to memory) holds the gate shared with other
+    writes; a snapshot (a SQL read of spend and the swap of its result into memory)
+    holds it alone. Each commit therefore lands wholly before a snapshot (already in
+    memory, and in the SQL result that replaces memory) or wholly after it (not in the
+    result, added on top): counted once either way. Writes arriving while a snapshot
+    waits queue behind it, so a steady stream of RecordSpend cannot starve the refresh;
+    they wait at most one SQL read (the last hour, or a full rebuild's range scan).
+    CheckBudget never takes the gate. State changes are synchronous on the event loop,
+    so a cancelled waiter cannot leave the gate shut.
+    """
+
+    def __init__(self) -> None:
+        self._writes = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._snapshotting = False
+        self._open = asyncio.Event()
+        self._open.set()
+
+    async def _wait_open(self) -> None:
+        while self._snapshotting:
+            await self._open.wait()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[None]:
+        await self._wait_open()
+        self._writes += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._writes -= 1
+            if not self._writes:
+                self._idle.set()
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[None]:
+        await self._wait_open()
+        self._snapshotting = True
+        self._open.clear()
+        try:
+            await self._idle.wait()
+            yield
+        finally:
+            self._snapshotting = False
+            self._open.set()
+
+
 class CostEngine:
     """Everything CostService does; tenant passed explicitly on each call."""
 
@@ -140,8 +192,7 @@ class CostEngine:
         self._overrides: dict[str, list[Price]] = {}
         self._tables: dict[str, PriceTable] = {}
         self._tracker = BudgetTracker()
-        self._refreshing = False
-        self._applied_during_refresh: list[tuple[str, dict[str, str], datetime, int]] = []
+        self._gate = SpendGate()
         self._exported: set[tuple[str, str]] = set()
         self._refresh_task: asyncio.Task[None] | None = None
         self._state_lock = asyncio.Lock()
@@ -189,29 +240,19 @@ class CostEngine:
         rebuild. A budget new to this replica is always seeded with its whole window.
         """
         # The lock keeps budget creation, deletion and price upserts from landing
-        # between the SQL read and the swap, where the swap would undo them.
-        async with self._state_lock:
+        # between the SQL read and the swap, where the swap would undo them; the gate
+        # keeps this replica's ledger writes out of the same span (see SpendGate).
+        async with self._state_lock, self._gate.snapshot():
             known = {(budget.tenant, budget.id) for budget in self._tracker.all_budgets()}
             recent = None if full else budgeting.bucket_of(self._clock() - RECENT_SPEND)
-            self._refreshing = True
-            self._applied_during_refresh = []
-            try:
-                overrides, budgets, points = await asyncio.to_thread(
-                    self._load_state, recent, known
-                )
-                self._overrides = overrides
-                self._tables = {}
-                if recent is None:
-                    self._tracker.replace_all(budgets, points)
-                else:
-                    self._tracker.sync_budgets(budgets, points)
-                    self._tracker.replace_recent(recent, points)
-                for tenant, dimensions, at, micros in self._applied_during_refresh:
-                    if recent is None or budgeting.bucket_of(at) >= recent:
-                        self._tracker.apply(tenant, dimensions, at, micros)
-            finally:
-                self._refreshing = False
-                self._applied_during_refresh = []
+            overrides, budgets, points = await asyncio.to_thread(self._load_state, recent, known)
+            self._overrides = overrides
+            self._tables = {}
+            if recent is None:
+                self._tracker.replace_all(budgets, points)
+            else:
+                self._tracker.sync_budgets(budgets, points)
+                self._tracker.replace_recent(recent, points)
         self._export_gauges()
 
     def _load_state(
@@ -249,10 +290,7 @@ class CostEngine:
         return overrides, budgets, keyed
 
     def _apply(self, tenant: str, dimensions: dict[str, str], at: datetime, micros: int) -> None:
-        dimensions = _keyed(self.table(tenant), dimensions)
-        self._tracker.apply(tenant, dimensions, at, micros)
-        if self._refreshing:
-            self._applied_during_refresh.append((tenant, dimensions, at, micros))
+        self._tracker.apply(tenant, _keyed(self.table(tenant), dimensions), at, micros)
 
     def _export_gauges(self) -> None:
         """Spend/remaining gauges for at most ``metrics_limit`` budgets (bounded labels).
@@ -367,12 +405,13 @@ class CostEngine:
             _with_billed(entry, billed.get(entry.request_id, entry.billed_micros))
             for entry in entries.values()
         ]
-        inserted = await asyncio.to_thread(self._store.insert_ledger, tenant, ready)
-        unpriced = 0
-        for entry in ready:
-            if entry.request_id in inserted:
-                unpriced += not entry.priced
-                self._apply(tenant, entry.dimensions, entry.timestamp, entry.effective_micros)
+        async with self._gate.write():
+            inserted = await asyncio.to_thread(self._store.insert_ledger, tenant, ready)
+            unpriced = 0
+            for entry in ready:
+                if entry.request_id in inserted:
+                    unpriced += not entry.priced
+                    self._apply(tenant, entry.dimensions, entry.timestamp, entry.effective_micros)
         return RecordResult(len(inserted), len(records) - len(inserted), unpriced)
 
     def _ledger_entry(
@@ -468,10 +507,15 @@ class CostEngine:
             await asyncio.to_thread(self._store.create_budget, budget)
             since = budget.window.bounds(self._clock())[0]
             dimensions = [budget.dimension] if budget.dimension else []
-            points = await asyncio.to_thread(self._store.spend_points, since, [tenant], dimensions)
-            table = self.table(tenant)
-            keyed = [replace(p, dimensions=_keyed(table, p.dimensions)) for p in points]
-            self._tracker.add_budget(_matching(budget, table), keyed)
+            # Seeding reads the ledger into memory as a refresh does, so a write landing
+            # beside it would be seeded and added, or neither (see SpendGate).
+            async with self._gate.snapshot():
+                points = await asyncio.to_thread(
+                    self._store.spend_points, since, [tenant], dimensions
+                )
+                table = self.table(tenant)
+                keyed = [replace(p, dimensions=_keyed(table, p.dimensions)) for p in points]
+                self._tracker.add_budget(_matching(budget, table), keyed)
         self._export_gauges()
         return self._status(tenant, budget.id)
 
@@ -537,10 +581,11 @@ class CostEngine:
                 raise InvalidArgument(
                     f"amounts[{index}].request_id", "at most 128 characters, no NUL"
                 )
-        changes = await asyncio.to_thread(self._store.import_billed, tenant, amounts)
-        for change in changes:
-            if change.delta_micros:
-                self._apply(tenant, change.dimensions, change.timestamp, change.delta_micros)
+        async with self._gate.write():
+            changes = await asyncio.to_thread(self._store.import_billed, tenant, amounts)
+            for change in changes:
+                if change.delta_micros:
+                    self._apply(tenant, change.dimensions, change.timestamp, change.delta_micros)
         distinct = len({request_id for request_id, _ in amounts})
         return len(changes), distinct - len(changes)
 

@@ -1,0 +1,131 @@
+"""CostEngine and CostStore under concurrency, on SQLite and PostgreSQL: spend is
+counted exactly once in SQL and in budget memory whatever the interleaving."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from services.common.db import create_engine
+from services.cost.budgets import Budget, Window, WindowKind
+from services.cost.engine import CostEngine, SpendRecord
+from services.cost.prices import Usage
+from services.cost.settings import BUNDLED_PRICE_FILE
+from services.cost.store import BilledChange, CostStore, LedgerEntry
+
+# gpt-4o at its 2024-10-02 price: 1,000 input and 500 output tokens.
+COST = 7_500
+
+
+class HeldStore(CostStore):
+    """A CostStore whose next ledger write can be held after it commits, before the
+    engine adds it to memory: the moment a refresh's read can already see it."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.hold = False
+        self.committed = threading.Event()
+        self.release = threading.Event()
+
+    def _held(self) -> None:
+        if self.hold:
+            self.hold = False
+            self.committed.set()
+            self.release.wait(30)
+
+    def insert_ledger(self, tenant: str, entries: Sequence[LedgerEntry]) -> set[str]:
+        inserted = super().insert_ledger(tenant, entries)
+        self._held()
+        return inserted
+
+    def import_billed(self, tenant: str, amounts: Sequence[tuple[str, int]]) -> list[BilledChange]:
+        changes = super().import_billed(tenant, amounts)
+        self._held()
+        return changes
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[HeldStore]:
+    sql = create_engine(database_url)
+    yield HeldStore(sql)
+    sql.dispose()
+
+
+@pytest.fixture
+async def engine(store: HeldStore) -> AsyncIterator[CostEngine]:
+    cost = CostEngine(store, BUNDLED_PRICE_FILE, refresh_seconds=0)
+    await cost.start()
+    await cost.create_budget(
+        "acme",
+        Budget(
+            id="",
+            tenant="acme",
+            name="all",
+            dimension=None,
+            value="",
+            window=Window(WindowKind.ROLLING_DAYS, 1),
+            limit_micros=10 * COST,
+        ),
+    )
+    yield cost
+    await cost.close()
+
+
+def spend(request_id: str) -> SpendRecord:
+    return SpendRecord(
+        request_id=request_id,
+        timestamp=datetime.now(UTC),
+        model="gpt-4o",
+        provider="openai",
+        usage=Usage(input_tokens=1_000, output_tokens=500),
+        status="success",
+    )
+
+
+def spent(engine: CostEngine) -> int:
+    _, (status,) = engine.check_budget("acme", {}, 0)
+    return status.spent_micros
+
+
+async def refresh_while_held(engine: CostEngine, store: HeldStore, full: bool) -> None:
+    """Runs a refresh that starts after the held write committed and before the engine
+    added it to memory, then lets the write finish."""
+    await asyncio.to_thread(store.committed.wait, 30)
+    refreshing = asyncio.create_task(engine.refresh(full=full))
+    # One turn of the loop: the refresh starts (its SQL read, which sees the committed
+    # row, is now under way or waits for the write to finish).
+    await asyncio.sleep(0)
+    store.release.set()
+    await refreshing
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["recent", "rebuild"])
+async def test_spend_committed_as_a_refresh_starts_is_counted_once(
+    engine: CostEngine, store: HeldStore, full: bool
+) -> None:
+    store.hold = True
+    recording = asyncio.create_task(engine.record_spend("acme", [spend("r1")]))
+    await refresh_while_held(engine, store, full)
+    assert (await recording).recorded == 1
+    assert spent(engine) == COST
+    await engine.refresh(full=True)
+    assert spent(engine) == COST
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["recent", "rebuild"])
+async def test_billed_correction_committed_as_a_refresh_starts_is_applied_once(
+    engine: CostEngine, store: HeldStore, full: bool
+) -> None:
+    await engine.record_spend("acme", [spend("r1")])
+    store.hold = True
+    importing = asyncio.create_task(engine.import_billed("acme", [("r1", 1_000)]))
+    await refresh_while_held(engine, store, full)
+    assert await importing == (1, 0)
+    assert spent(engine) == 1_000
+    await engine.refresh(full=True)
+    assert spent(engine) == 1_000
