@@ -93,7 +93,9 @@ def parse(
 
     Validation and conversion are one pass: every protobuf field is read once (each
     read of a string field builds a new Python string), which is most of the
-    per-record cost of ingestion.
+    per-record cost of ingestion. Related fields are checked together (the longest
+    label, any NUL in any of them); only when such a check fails is each field looked
+    at on its own, to name it in the reason.
     """
     request_id = record.request_id
     # Blank counts as missing, as in CostService, which refuses a whole forwarded batch
@@ -113,15 +115,25 @@ def parse(
     ts_us = seconds * 1_000_000 + nanos // 1000
     if ts_us > ingest_us + limits.max_future_us:
         return "timestamp: too far in the future"
-    labels = {name: getattr(record, name) for name in _LABEL_FIELDS}
-    if not labels["model"].strip():
+    labels = (
+        record.model,
+        record.provider,
+        record.prompt_template,
+        record.error_type,
+        record.user_id,
+        record.experiment_id,
+        record.variant,
+        record.tag,
+    )
+    if not labels[0].strip():
         return "model: required"
-    if max(map(len, labels.values())) > MAX_LABEL_CHARS:
-        name = next(n for n, v in labels.items() if len(v) > MAX_LABEL_CHARS)
+    if max(map(len, labels)) > MAX_LABEL_CHARS:
+        too_long = (len(v) > MAX_LABEL_CHARS for v in labels)
+        name = next(n for n, bad in zip(_LABEL_FIELDS, too_long, strict=True) if bad)
         return f"{name}: longer than {MAX_LABEL_CHARS} characters"
     # PostgreSQL text cannot hold NUL: one would fail the whole batch's transaction.
-    if any("\x00" in v for v in labels.values()):
-        name = next(n for n, v in labels.items() if "\x00" in v)
+    if "\x00" in "".join(labels):
+        name = next(n for n, v in zip(_LABEL_FIELDS, labels, strict=True) if "\x00" in v)
         return f"{name}: contains a NUL character"
     prompt_hash = record.prompt_hash
     if len(prompt_hash) > MAX_HASH_CHARS:
@@ -129,17 +141,23 @@ def parse(
     if "\x00" in prompt_hash:
         return "prompt_hash: contains a NUL character"
     usage = record.usage
-    tokens = {name: getattr(usage, name) for name in _TOKEN_FIELDS}
-    if min(tokens.values()) < 0:
-        name = next(n for n, v in tokens.items() if v < 0)
+    tokens = (
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_input_tokens,
+        usage.cache_creation_input_tokens,
+        usage.reasoning_output_tokens,
+    )
+    if min(tokens) < 0:
+        name = next(n for n, v in zip(_TOKEN_FIELDS, tokens, strict=True) if v < 0)
         return f"usage.{name}: negative"
-    if max(tokens.values()) > MAX_TOKENS:
-        name = next(n for n, v in tokens.items() if v > MAX_TOKENS)
+    if max(tokens) > MAX_TOKENS:
+        name = next(n for n, v in zip(_TOKEN_FIELDS, tokens, strict=True) if v > MAX_TOKENS)
         return f"usage.{name}: more than {MAX_TOKENS}"
-    cached = tokens["cache_read_input_tokens"] + tokens["cache_creation_input_tokens"]
-    if cached > tokens["input_tokens"]:
+    input_tokens, output_tokens, cache_read, cache_creation, reasoning = tokens
+    if cache_read + cache_creation > input_tokens:
         return "usage.cache_read_input_tokens: cached tokens exceed input_tokens"
-    if tokens["reasoning_output_tokens"] > tokens["output_tokens"]:
+    if reasoning > output_tokens:
         return "usage.reasoning_output_tokens: exceeds output_tokens"
     latency = record.latency_ms
     if not (math.isfinite(latency) and latency >= 0):
@@ -159,9 +177,10 @@ def parse(
             if len(key) > MAX_METADATA_CHARS or len(value) > MAX_METADATA_CHARS:
                 return f"metadata: keys and values at most {MAX_METADATA_CHARS} characters"
         metadata_json = json.dumps(metadata, sort_keys=True)
-    for name in ("prompt_text", "response_text"):
-        if _utf8_length_exceeds(getattr(record, name), limits.max_text_bytes):
-            return f"{name}: larger than {limits.max_text_bytes} bytes"
+    if _utf8_length_exceeds(record.prompt_text, limits.max_text_bytes):
+        return f"prompt_text: larger than {limits.max_text_bytes} bytes"
+    if _utf8_length_exceeds(record.response_text, limits.max_text_bytes):
+        return f"response_text: larger than {limits.max_text_bytes} bytes"
     billed_currency = billed_micros = None
     if record.HasField("billed_cost"):
         billed_currency = record.billed_cost.currency_code
@@ -172,14 +191,26 @@ def parse(
         ):
             return "billed_cost.currency_code: must be a three-letter ISO 4217 code"
         billed_micros = record.billed_cost.amount_micros
+    model, provider, prompt_template, error_type, user_id, experiment_id, variant, tag = labels
     return {
         "tenant": tenant,
         "request_id": request_id,
         "ts_us": ts_us,
         "ingest_us": ingest_us,
-        **labels,
+        "model": model,
+        "provider": provider,
+        "prompt_template": prompt_template,
+        "error_type": error_type,
+        "user_id": user_id,
+        "experiment_id": experiment_id,
+        "variant": variant,
+        "tag": tag,
         "prompt_hash": prompt_hash,
-        **tokens,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_read_input_tokens": cache_read,
+        "cache_creation_input_tokens": cache_creation,
+        "reasoning_output_tokens": reasoning,
         "usage_estimated": usage.estimated,
         "latency_ms": latency,
         "time_to_first_token_ms": ttft,

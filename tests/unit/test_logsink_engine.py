@@ -124,6 +124,22 @@ def test_segment_slices_decode_to_the_texts_put_in(texts: list[tuple[str, str]])
         assert decode_texts(payload[offset : offset + length]) == expected
 
 
+@given(st.integers(0, 10_000), st.integers(1, 255))
+def test_a_corrupted_segment_slice_is_refused_not_misread(position: int, flip: int) -> None:
+    builder = SegmentBuilder()
+    builder.add("first prompt", "first answer")
+    offset, length = builder.add("What is the refund policy?", "Thirty days, receipt needed.")
+    blob = bytearray(builder.payload()[offset : offset + length])
+    blob[position % length] ^= flip
+    try:
+        texts = decode_texts(bytes(blob))
+    except ValueError:
+        return
+    # The only corruption that may pass is one that decodes to the very same texts
+    # (e.g. a flipped bit in the padding of the flush marker).
+    assert texts == ("What is the refund policy?", "Thirty days, receipt needed.")
+
+
 def test_segment_keys_are_unique_and_scoped_by_tenant() -> None:
     keys = {segment_key("acme") for _ in range(100)}
     assert len(keys) == 100
