@@ -400,18 +400,13 @@ class CostEngine:
             entries.setdefault(entry.request_id, entry)
         if not entries:
             return RecordResult(0, len(records), 0)
-        billed = await asyncio.to_thread(self._store.billed_for, tenant, list(entries))
-        ready = [
-            _with_billed(entry, billed.get(entry.request_id, entry.billed_micros))
-            for entry in entries.values()
-        ]
         async with self._gate.write():
-            inserted = await asyncio.to_thread(self._store.insert_ledger, tenant, ready)
-            unpriced = 0
-            for entry in ready:
-                if entry.request_id in inserted:
-                    unpriced += not entry.priced
-                    self._apply(tenant, entry.dimensions, entry.timestamp, entry.effective_micros)
+            inserted = await asyncio.to_thread(
+                self._store.insert_ledger, tenant, list(entries.values())
+            )
+            for entry in inserted:
+                self._apply(tenant, entry.dimensions, entry.timestamp, entry.effective_micros)
+        unpriced = sum(not entry.priced for entry in inserted)
         return RecordResult(len(inserted), len(records) - len(inserted), unpriced)
 
     def _ledger_entry(
@@ -650,10 +645,6 @@ def _label(value: str) -> str:
 
 def _price_key(price: Price) -> str:
     return f"{normalise_model(price.model)}\x00{price.effective_from.isoformat()}"
-
-
-def _with_billed(entry: LedgerEntry, billed: int | None) -> LedgerEntry:
-    return entry if billed == entry.billed_micros else replace(entry, billed_micros=billed)
 
 
 def _day_floor(moment: datetime) -> datetime:

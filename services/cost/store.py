@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from services.common.db import migrate, tenant_column
 from services.common.errors import AlreadyExists, NotFound
@@ -286,21 +287,50 @@ class CostStore:
 
     # ----------------------------------------------------------------- ledger
 
-    def billed_for(self, tenant: str, request_ids: Sequence[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        with self._engine.connect() as connection:
-            for chunk in _chunks(request_ids):
+    @contextmanager
+    def _ledger_write(self, importing: bool) -> Iterator[Connection]:
+        """A transaction ordering ledger inserts against billed-amount imports.
+
+        An insert reads the amounts imported for its requests and an import updates the
+        entries already inserted for its own, so each must see every commit of the other
+        kind, or an amount imported beside an insert is lost (and two imports of the same
+        requests must not compute their corrections from the same old value). Imports
+        therefore run alone; inserts run beside each other, never beside an import.
+        PostgreSQL: an import locks the ledger SHARE ROW EXCLUSIVE (conflicts with itself
+        and with inserts), an insert ROW EXCLUSIVE (what its INSERT takes anyway, taken
+        before reading the amounts); imports are rare and short. SQLite: both take the
+        database's one write lock first, as a transaction that read first could not
+        safely upgrade to writing.
+        """
+        with self._engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                mode = "SHARE ROW EXCLUSIVE" if importing else "ROW EXCLUSIVE"
+                connection.execute(sa.text(f"LOCK TABLE {ledger.name} IN {mode} MODE"))
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield connection
+
+    def insert_ledger(self, tenant: str, entries: Sequence[LedgerEntry]) -> list[LedgerEntry]:
+        """Insert entries whose request_id is new, each with the amount imported for it
+        (which wins over the entry's own); returns the entries inserted, as stored."""
+        # One order for every writer, so two overlapping batches cannot deadlock on
+        # each other's uncommitted request ids.
+        ordered = sorted(entries, key=lambda entry: entry.request_id)
+        inserted: set[str] = set()
+        with self._ledger_write(importing=False) as connection:
+            billed: dict[str, int] = {}
+            for chunk in _chunks([entry.request_id for entry in ordered]):
                 query = sa.select(
                     billed_amounts.c.request_id, billed_amounts.c.amount_micros
                 ).where(billed_amounts.c.tenant == tenant, billed_amounts.c.request_id.in_(chunk))
-                found.update({row[0]: row[1] for row in connection.execute(query)})
-        return found
-
-    def insert_ledger(self, tenant: str, entries: Sequence[LedgerEntry]) -> set[str]:
-        """Insert entries whose request_id is new; returns the request_ids inserted."""
-        inserted: set[str] = set()
-        with self._engine.begin() as connection:
-            for chunk in _chunks(entries):
+                billed.update({row[0]: row[1] for row in connection.execute(query)})
+            ready = [
+                replace(entry, billed_micros=billed[entry.request_id])
+                if entry.request_id in billed
+                else entry
+                for entry in ordered
+            ]
+            for chunk in _chunks(ready):
                 rows = [
                     {
                         "tenant": tenant,
@@ -333,7 +363,7 @@ class CostStore:
                     .returning(ledger.c.request_id)
                 )
                 inserted.update(row[0] for row in connection.execute(statement, rows))
-        return inserted
+        return [entry for entry in ready if entry.request_id in inserted]
 
     def import_billed(self, tenant: str, amounts: Sequence[tuple[str, int]]) -> list[BilledChange]:
         """Store per-request billed amounts and apply them to matching ledger entries.
@@ -352,7 +382,7 @@ class CostStore:
         changes: list[BilledChange] = []
         columns = [ledger.c.request_id, ledger.c.timestamp_us, _EFFECTIVE]
         columns += list(DIMENSION_COLUMNS.values())
-        with self._engine.begin() as connection:
+        with self._ledger_write(importing=True) as connection:
             connection.execute(
                 statement,
                 [
