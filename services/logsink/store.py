@@ -8,7 +8,6 @@ PostgreSQL.
 
 from __future__ import annotations
 
-import math
 import operator
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -169,20 +168,62 @@ class GroupStats:
     reasoning_output_tokens: int
 
 
-def percentile(sorted_values: Sequence[float], fraction: float) -> float:
-    """Linear interpolation between order statistics (Hyndman-Fan type 7).
+PERCENTILES = (50, 95, 99)
+"""The latency percentiles GetStats reports."""
 
-    The same definition as PostgreSQL's ``percentile_cont`` and numpy's default:
-    rank ``fraction * (n - 1)``, interpolated between its two neighbours. Computed
-    here in Python, so SQLite and PostgreSQL give bit-identical answers.
+
+def percentile_ranks(count: int, percent: int) -> tuple[int, int, float]:
+    """Where the ``percent`` percentile of ``count`` sorted values lies.
+
+    Linear interpolation between order statistics (Hyndman-Fan type 7, the definition
+    of PostgreSQL's ``percentile_cont`` and numpy's default): rank
+    ``percent / 100 * (count - 1)``. Returns the 0-based ranks of the two neighbours
+    and the weight of the upper one, in exact integer arithmetic so that SQL (which
+    selects the neighbours) and Python (which interpolates) agree on every count.
     """
+    exact = percent * (count - 1)
+    low = exact // 100
+    return low, min(low + 1, count - 1), (exact - 100 * low) / 100
+
+
+def percentile(sorted_values: Sequence[float], percent: int) -> float:
+    """The ``percent`` percentile of ``sorted_values`` (see :func:`percentile_ranks`)."""
     if not sorted_values:
         return 0.0
-    rank = fraction * (len(sorted_values) - 1)
-    low = math.floor(rank)
-    high = min(low + 1, len(sorted_values) - 1)
-    weight = rank - low
+    low, high, weight = percentile_ranks(len(sorted_values), percent)
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * weight
+
+
+def _percentile_neighbours(
+    keys: list[sa.Column[Any]], conditions: list[sa.ColumnElement[bool]]
+) -> sa.Select[Any]:
+    """(group keys..., rank, latency) of just the order statistics the percentiles need.
+
+    The database ranks each group's latencies with window functions and returns at
+    most two rows per percentile and group, so memory stays flat however many records
+    the window holds (both SQLite and PostgreSQL sort out of core). The ranks are
+    those of :func:`percentile_ranks`, in integer arithmetic on both sides.
+    """
+    partition = keys or None
+    ranked = (
+        sa.select(
+            *keys,
+            records.c.latency_ms,
+            (
+                sa.func.row_number().over(partition_by=partition, order_by=records.c.latency_ms) - 1
+            ).label("rank"),
+            sa.func.count().over(partition_by=partition).label("n"),
+        )
+        .where(*conditions)
+        .subquery()
+    )
+    rank, n = ranked.c["rank"], ranked.c["n"]
+    wanted = []
+    for percent in PERCENTILES:
+        low = (percent * (n - 1)) // 100
+        wanted += [rank == low, rank == low + 1]
+    grouped = [ranked.c[key.name] for key in keys]
+    return sa.select(*grouped, rank, ranked.c.latency_ms).where(sa.or_(*wanted))
 
 
 class RecordStore:
@@ -306,30 +347,33 @@ class RecordStore:
         ).where(*_conditions(tenant, where))
         if keys:
             sums = sums.group_by(*keys)
-        latencies = sa.select(*keys, records.c.latency_ms).where(*_conditions(tenant, where))
-        by_group: dict[tuple[str, ...], list[float]] = defaultdict(list)
         with self._engine.connect() as conn:
             totals = conn.execute(sums).all()
-            result = conn.execution_options(yield_per=10_000).execute(latencies)
-            for row in result:
-                by_group[tuple(row[:-1])].append(row[-1])
+            neighbours = conn.execute(_percentile_neighbours(keys, _conditions(tenant, where)))
+            by_rank: dict[tuple[Any, ...], dict[int, float]] = defaultdict(dict)
+            for row in neighbours:
+                by_rank[tuple(row[: len(keys)])][row.rank] = row.latency_ms
         groups = []
         for row in totals:
-            key = tuple(row[: len(keys)])
+            group = tuple(row[: len(keys)])
             count, errors, input_tokens, output_tokens, cached, reasoning = row[len(keys) :]
             if count == 0:
                 continue
-            values = sorted(by_group[key])
-            named = dict(zip([k.name for k in keys], key, strict=True))
+            values = by_rank[group]
+            p50, p95, p99 = (
+                values[low] + (values[high] - values[low]) * weight
+                for low, high, weight in (percentile_ranks(count, p) for p in PERCENTILES)
+            )
+            named = dict(zip([k.name for k in keys], group, strict=True))
             groups.append(
                 GroupStats(
                     model=named.get("model", ""),
                     prompt_template=named.get("prompt_template", ""),
                     count=count,
                     error_count=int(errors or 0),
-                    latency_p50_ms=percentile(values, 0.50),
-                    latency_p95_ms=percentile(values, 0.95),
-                    latency_p99_ms=percentile(values, 0.99),
+                    latency_p50_ms=p50,
+                    latency_p95_ms=p95,
+                    latency_p99_ms=p99,
                     input_tokens=int(input_tokens or 0),
                     output_tokens=int(output_tokens or 0),
                     cache_read_input_tokens=int(cached or 0),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import random
 import time
 from pathlib import Path
 
 import grpc
+import numpy as np
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from llmops.v1 import common_pb2, logsink_pb2
@@ -288,6 +290,42 @@ async def test_stats_match_hand_computed_values(database_url: str, tmp_path: Pat
         with pytest.raises(grpc.aio.AioRpcError) as error:
             await sink.stub.GetStats(logsink_pb2.GetStatsRequest(group_by=[0]))
         assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_stats_percentiles_match_numpy_for_every_group_size(
+    database_url: str, tmp_path: Path
+) -> None:
+    # Group sizes around the rank boundaries of p95/p99 (1, 2, 20, 21, 101, 257), with
+    # ties (latencies on a 5 ms grid) and in shuffled order, against numpy's type 7.
+    rng = random.Random(11)
+    sizes = {"m1": 1, "m2": 2, "m20": 20, "m21": 21, "m101": 101, "m257": 257}
+    latencies: dict[str, list[float]] = {
+        model: [5.0 * rng.randint(0, 60) for _ in range(size)] for model, size in sizes.items()
+    }
+    records = [
+        record(f"{model}-{i}", model=model, latency_ms=value)
+        for model, values in latencies.items()
+        for i, value in enumerate(values)
+    ]
+    rng.shuffle(records)
+    async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
+        await sink.stream(
+            [batch(f"b{i}", records[i : i + 100]) for i in range(0, len(records), 100)]
+        )
+        reply = await sink.stub.GetStats(
+            logsink_pb2.GetStatsRequest(group_by=[logsink_pb2.STATS_GROUP_BY_MODEL])
+        )
+    assert sorted(g.model for g in reply.groups) == sorted(sizes)
+    for group in reply.groups:
+        values = latencies[group.model]
+        assert group.count == len(values)
+        for got, percent in (
+            (group.latency_p50_ms, 50),
+            (group.latency_p95_ms, 95),
+            (group.latency_p99_ms, 99),
+        ):
+            expected = float(np.percentile(values, percent, method="linear"))
+            assert got == pytest.approx(expected, abs=1e-9), (group.model, percent)
 
 
 @pytest.mark.parametrize("store_kind", ["local", "s3"])

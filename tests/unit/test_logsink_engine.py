@@ -149,17 +149,17 @@ def test_segment_keys_are_unique_and_scoped_by_tenant() -> None:
 @given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=200))
 def test_percentile_matches_numpy_linear_definition(values: list[float]) -> None:
     ordered = sorted(values)
-    for q in (0.5, 0.95, 0.99):
-        assert percentile(ordered, q) == pytest.approx(
-            float(np.percentile(ordered, q * 100, method="linear")), rel=1e-12, abs=1e-9
+    for percent in (50, 95, 99):
+        assert percentile(ordered, percent) == pytest.approx(
+            float(np.percentile(ordered, percent, method="linear")), rel=1e-12, abs=1e-9
         )
 
 
 def test_percentile_by_hand() -> None:
-    assert percentile([100, 200, 300, 400], 0.5) == 250
-    assert percentile([100, 200, 300, 400], 0.95) == pytest.approx(385)
-    assert percentile([7.0], 0.99) == 7.0
-    assert percentile([], 0.5) == 0.0
+    assert percentile([100, 200, 300, 400], 50) == 250
+    assert percentile([100, 200, 300, 400], 95) == pytest.approx(385)
+    assert percentile([7.0], 99) == 7.0
+    assert percentile([], 50) == 0.0
 
 
 def test_label_cap_admits_first_values_then_overflows() -> None:
