@@ -8,7 +8,7 @@ PROTOS := $(wildcard protos/llmops/v1/*.proto)
 GEN_OUT := clients/python/src
 PROTOC = $(BIN)/python -m grpc_tools.protoc -I protos
 
-.PHONY: venv gen gen-check lint run test test-faults tools node-deps demo
+.PHONY: venv gen gen-check api-baseline lint run test test-faults tools node-deps demo
 
 venv: $(STAMP)
 
@@ -31,6 +31,11 @@ gen-check: $(STAMP)
 	$(PROTOC) --python_out=$$tmp --grpc_python_out=$$tmp --pyi_out=$$tmp $(PROTOS) && \
 	diff -r -x __init__.py -x __pycache__ -x '*.typed' $$tmp/llmops/v1 $(GEN_OUT)/llmops/v1 && \
 	echo "generated code is up to date"
+
+# The released API that `buf breaking` (tests/unit/test_api_contract.py) compares with.
+# Refresh only for a deliberate, announced change.
+api-baseline: $(STAMP)
+	$(BIN)/buf build --exclude-source-info -o api/llmops-v1.image.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
