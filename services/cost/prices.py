@@ -41,6 +41,14 @@ _CANONICAL_CACHE_SIZE = 4096
 _DATE_SUFFIX = re.compile(r"(?:[-@]v\d+)?[-@](?:\d{4}-\d{2}-\d{2}|\d{8})$")
 # Routing prefixes used by gateways and SDKs: openai/gpt-4o, models/gemini-2.5-pro.
 _PROVIDER_PREFIX = re.compile(r"^(?:[a-z0-9_.-]+/)+")
+# Amazon Bedrock model ids: an optional cross-region inference prefix, the vendor,
+# and a version: us.anthropic.claude-sonnet-4-20250514-v1:0.
+_BEDROCK_ID = re.compile(
+    r"^(?:(?:us|eu|apac|global|us-gov|ca|jp|au)\.)?"
+    r"(?:anthropic|meta|amazon|cohere|mistral|ai21|deepseek|openai)\.(.+?)(?:-v\d+(?::\d+)?)?$"
+)
+# Moving aliases: claude-3-5-sonnet-latest, gemini-1.5-pro-latest.
+_LATEST_SUFFIX = re.compile(r"-latest$")
 
 
 class TierMode(enum.Enum):
@@ -227,11 +235,16 @@ def model_candidates(model: str) -> list[str]:
     """Names to try for ``model``, most specific first.
 
     ``openai/gpt-4o-2024-08-06`` -> the name itself, without its dated snapshot
-    suffix, without its routing prefix, and without both.
+    suffix, without its routing prefix, and without both. A Bedrock id
+    (``us.anthropic.claude-sonnet-4-20250514-v1:0``) and a ``-latest`` alias are
+    reduced to the model name first, after the name as given.
     """
     name = normalise_model(model)
     candidates = [name]
     bare = _PROVIDER_PREFIX.sub("", name)
+    if bedrock := _BEDROCK_ID.match(bare):
+        bare = bedrock.group(1)
+    bare = _LATEST_SUFFIX.sub("", bare)
     for candidate in (_DATE_SUFFIX.sub("", name), bare, _DATE_SUFFIX.sub("", bare)):
         if candidate and candidate not in candidates:
             candidates.append(candidate)

@@ -40,7 +40,8 @@ KNOWN_VECTORS = {"cl100k_base": [15339, 1917], "o200k_base": [24912, 2375]}
 
 # Model name prefixes (after any "provider/" or "ft:" prefix) and their encoding,
 # checked in order: "gpt-4o" must win over "gpt-4". A prefix matches the whole
-# name or a name continuing with "-" (gpt-4o-mini, o3-2025-04-16), never "o10".
+# name or a name continuing with "-" or "." (gpt-4o-mini, o3-2025-04-16, gpt-5.1),
+# never "o10".
 _MODEL_PREFIXES: tuple[tuple[str, str], ...] = (
     ("gpt-4o", "o200k_base"),
     ("chatgpt-4o", "o200k_base"),
@@ -101,7 +102,7 @@ def encoding_for_model(model: str) -> EncodingChoice:
     """The model's tiktoken encoding; unknown models get cl100k_base, marked estimated."""
     name = _ROUTING_PREFIX.sub("", model.strip().lower())
     for prefix, encoding in _MODEL_PREFIXES:
-        if name == prefix or name.startswith(prefix + "-"):
+        if name == prefix or name.startswith((prefix + "-", prefix + ".")):
             return EncodingChoice(encoding, estimated=False)
     return EncodingChoice(FALLBACK_ENCODING, estimated=True)
 

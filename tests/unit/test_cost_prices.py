@@ -158,6 +158,13 @@ def test_rounding_is_half_up_once_per_call(table: PriceTable) -> None:
         ("models/gemini-2.5-pro", "gemini-2.5-pro"),
         ("gemini-2.5-pro-preview-06-05", "gemini-2.5-pro"),
         ("gpt-35-turbo", "gpt-3.5-turbo"),
+        ("anthropic.claude-3-5-sonnet-20240620-v1:0", "claude-3-5-sonnet"),
+        ("us.anthropic.claude-sonnet-4-20250514-v1:0", "claude-sonnet-4"),
+        ("bedrock/eu.anthropic.claude-3-haiku-20240307-v1:0", "claude-3-haiku"),
+        ("claude-3-5-sonnet-latest", "claude-3-5-sonnet"),
+        ("gpt-5-chat-latest", "gpt-5"),
+        ("gpt-5.1-2025-11-13", "gpt-5.1"),
+        ("gemini-3-pro-preview", "gemini-3-pro-preview"),
     ],
 )
 def test_aliases_and_dated_snapshots(table: PriceTable, name: str, canonical: str) -> None:

@@ -72,6 +72,8 @@ def test_batch_matches_single_counts(counter: TokenCounter) -> None:
         ("gpt-4.1-nano", "o200k_base", False),
         ("gpt-4.5-preview", "o200k_base", False),
         ("gpt-5-mini", "o200k_base", False),
+        ("gpt-5.1", "o200k_base", False),
+        ("gpt-5.1-codex", "o200k_base", False),
         ("o1", "o200k_base", False),
         ("o3-2025-04-16", "o200k_base", False),
         ("o4-mini", "o200k_base", False),
