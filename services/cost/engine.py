@@ -19,12 +19,12 @@ import asyncio
 import base64
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import Gauge
 
@@ -48,7 +48,7 @@ from services.cost.prices import (
     price_from_fields,
 )
 from services.cost.reconcile import ReconciliationRow, parse_export, reconcile
-from services.cost.store import CostStore, LedgerEntry, SpendAggregate
+from services.cost.store import BilledChange, CostStore, LedgerEntry, SpendAggregate
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,8 @@ STATUSES = frozenset({"success", "error", "timeout", "filtered"})
 # How far back the frequent refresh re-reads spend; records LogSink forwards late
 # (after an outage) beyond this wait for the next full rebuild.
 RECENT_SPEND = timedelta(hours=1)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ class SpendGate:
     """
 
     def __init__(self) -> None:
-        self._writes = 0
+        self._writes: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self._snapshotting = False
@@ -141,17 +143,30 @@ class SpendGate:
         while self._snapshotting:
             await self._open.wait()
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[None]:
+    async def write(self, commit_and_apply: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Runs one write holding the gate shared, and returns its result."""
         await self._wait_open()
-        self._writes += 1
+        # Once admitted, the write runs to its end in its own task even if the caller
+        # is cancelled (a client's deadline or disconnect): cancelled between the commit
+        # in its thread and the add on the loop, the spend would be in SQL but not in
+        # memory until a snapshot re-read it (the next refresh, or the next rebuild for
+        # records dated over an hour back). The task holds the gate until it is done,
+        # so no snapshot falls between the two, and a failure its caller is no longer
+        # there to receive is logged.
+        task = asyncio.create_task(commit_and_apply())
+        self._writes.add(task)
         self._idle.clear()
+        task.add_done_callback(self._write_done)
         try:
-            yield
-        finally:
-            self._writes -= 1
-            if not self._writes:
-                self._idle.set()
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_log_abandoned_failure)
+            raise
+
+    def _write_done(self, task: asyncio.Task[Any]) -> None:
+        self._writes.discard(task)
+        if not self._writes:
+            self._idle.set()
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[None]:
@@ -164,6 +179,13 @@ class SpendGate:
         finally:
             self._snapshotting = False
             self._open.set()
+
+
+def _log_abandoned_failure(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error(
+            "ledger write failed after its caller was cancelled", exc_info=task.exception()
+        )
 
 
 class CostEngine:
@@ -400,12 +422,16 @@ class CostEngine:
             entries.setdefault(entry.request_id, entry)
         if not entries:
             return RecordResult(0, len(records), 0)
-        async with self._gate.write():
+
+        async def commit_and_apply() -> list[LedgerEntry]:
             inserted = await asyncio.to_thread(
                 self._store.insert_ledger, tenant, list(entries.values())
             )
             for entry in inserted:
                 self._apply(tenant, entry.dimensions, entry.timestamp, entry.effective_micros)
+            return inserted
+
+        inserted = await self._gate.write(commit_and_apply)
         unpriced = sum(not entry.priced for entry in inserted)
         return RecordResult(len(inserted), len(records) - len(inserted), unpriced)
 
@@ -576,11 +602,15 @@ class CostEngine:
                 raise InvalidArgument(
                     f"amounts[{index}].request_id", "at most 128 characters, no NUL"
                 )
-        async with self._gate.write():
+
+        async def commit_and_apply() -> list[BilledChange]:
             changes = await asyncio.to_thread(self._store.import_billed, tenant, amounts)
             for change in changes:
                 if change.delta_micros:
                     self._apply(tenant, change.dimensions, change.timestamp, change.delta_micros)
+            return changes
+
+        changes = await self._gate.write(commit_and_apply)
         distinct = len({request_id for request_id, _ in amounts})
         return len(changes), distinct - len(changes)
 

@@ -1,21 +1,28 @@
-"""CostEngine and CostStore under concurrency, on SQLite and PostgreSQL: spend is
-counted exactly once in SQL and in budget memory whatever the interleaving."""
+"""CostEngine and CostStore under concurrency and cancellation, on SQLite and
+PostgreSQL: spend is counted exactly once in SQL and in budget memory whatever the
+interleaving, and whenever the caller goes away."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+import grpc
 import pytest
+from llmops.v1 import common_pb2, cost_pb2, cost_pb2_grpc
 from sqlalchemy.engine import Engine
 
 from services.common.db import create_engine
+from services.common.server import running_server
+from services.cost import servicer
 from services.cost.budgets import Budget, Window, WindowKind
 from services.cost.engine import CostEngine, SpendRecord
 from services.cost.prices import Usage
-from services.cost.settings import BUNDLED_PRICE_FILE
+from services.cost.settings import BUNDLED_PRICE_FILE, CostSettings
 from services.cost.store import BilledChange, CostStore, LedgerEntry
 
 # gpt-4o at its 2024-10-02 price: 1,000 input and 500 output tokens.
@@ -76,10 +83,10 @@ async def engine(store: HeldStore) -> AsyncIterator[CostEngine]:
     await cost.close()
 
 
-def spend(request_id: str) -> SpendRecord:
+def spend(request_id: str, at: datetime | None = None) -> SpendRecord:
     return SpendRecord(
         request_id=request_id,
-        timestamp=datetime.now(UTC),
+        timestamp=at or datetime.now(UTC),
         model="gpt-4o",
         provider="openai",
         usage=Usage(input_tokens=1_000, output_tokens=500),
@@ -176,3 +183,112 @@ async def test_overlapping_record_batches_in_opposite_orders_are_both_stored(
     assert first.recorded + second.recorded == len(records)
     assert await ledger_total(engine) == (len(records) * COST, len(records) * COST)
     assert spent(engine) == len(records) * COST
+
+
+async def cancel_while_held(store: HeldStore, writing: asyncio.Task[Any]) -> None:
+    """Cancels the write's caller (a client's deadline or disconnect) after its commit,
+    before the engine added it to memory, then lets the write go on."""
+    await asyncio.to_thread(store.committed.wait, 30)
+    writing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+    store.release.set()
+
+
+def hours_ago(hours: int) -> datetime:
+    return datetime.now(UTC) - timedelta(hours=hours)
+
+
+async def writes_done(engine: CostEngine) -> None:
+    """Waits for the writes in flight: a recent refresh waits for them (SpendGate), and
+    re-reads only the last hour, so spend dated before it stays as the writes left it."""
+    await engine.refresh(full=False)
+
+
+async def test_spend_recorded_by_a_cancelled_call_is_counted_once(
+    engine: CostEngine, store: HeldStore
+) -> None:
+    store.hold = True
+    writing = asyncio.create_task(engine.record_spend("acme", [spend("r1", hours_ago(2))]))
+    await cancel_while_held(store, writing)
+    await writes_done(engine)
+    assert spent(engine) == COST
+    await engine.refresh(full=True)
+    assert spent(engine) == COST
+
+
+async def test_billed_correction_imported_by_a_cancelled_call_is_applied_once(
+    engine: CostEngine, store: HeldStore
+) -> None:
+    await engine.record_spend("acme", [spend("r1", hours_ago(2))])
+    store.hold = True
+    writing = asyncio.create_task(engine.import_billed("acme", [("r1", 1_000)]))
+    await cancel_while_held(store, writing)
+    await writes_done(engine)
+    assert spent(engine) == 1_000
+    await engine.refresh(full=True)
+    assert spent(engine) == 1_000
+
+
+async def test_spend_recorded_by_a_call_past_its_deadline_is_counted_once(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stores: list[HeldStore] = []
+
+    def held_store(sql: Engine) -> HeldStore:
+        stores.append(HeldStore(sql))
+        return stores[-1]
+
+    # The server cancels the handler when the deadline passes; the store is released
+    # only once that has happened, so the cancellation lands mid-write.
+    handler_cancelled = asyncio.Event()
+    record_spend = CostEngine.record_spend
+
+    async def noting_cancellation(self: CostEngine, *args: Any) -> Any:
+        try:
+            return await record_spend(self, *args)
+        except asyncio.CancelledError:
+            handler_cancelled.set()
+            raise
+
+    monkeypatch.setattr(servicer, "CostStore", held_store)
+    monkeypatch.setattr(CostEngine, "record_spend", noting_cancellation)
+    settings = CostSettings(
+        database_url=database_url, tiktoken_cache_dir=tmp_path, budget_refresh_seconds=0
+    )
+    acme = (("x-llmops-tenant", "acme"),)
+
+    def all_spend(name: str) -> cost_pb2.CreateBudgetRequest:
+        return cost_pb2.CreateBudgetRequest(
+            budget=cost_pb2.Budget(
+                name=name,
+                window=cost_pb2.BudgetWindow(kind=cost_pb2.BUDGET_WINDOW_KIND_CALENDAR_MONTH),
+                limit=common_pb2.Money(currency_code="USD", amount_micros=10 * COST),
+            )
+        )
+
+    record = common_pb2.CallRecord(
+        request_id="r1",
+        model="gpt-4o",
+        status=common_pb2.CALL_STATUS_SUCCESS,
+        usage=common_pb2.TokenUsage(input_tokens=1_000, output_tokens=500),
+    )
+    async with (
+        running_server(servicer.SPEC, settings) as built,
+        grpc.aio.insecure_channel(f"127.0.0.1:{built.port}") as channel,
+    ):
+        stub = cost_pb2_grpc.CostServiceStub(channel)
+        await stub.CreateBudget(all_spend("first"), metadata=acme, timeout=10)
+        (store,) = stores
+        store.hold = True
+        request = cost_pb2.RecordSpendRequest(records=[record])
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.RecordSpend(request, metadata=acme, timeout=0.5)
+        assert caught.value.code() is grpc.StatusCode.DEADLINE_EXCEEDED
+        await asyncio.wait_for(handler_cancelled.wait(), 10)
+        store.release.set()
+        # Seeding a new budget reads the ledger, so it waits for writes in flight
+        # (SpendGate); the first budget's spend is what the write added to memory.
+        await stub.CreateBudget(all_spend("second"), metadata=acme, timeout=10)
+        checked = await stub.CheckBudget(cost_pb2.CheckBudgetRequest(), metadata=acme, timeout=10)
+        assert [s.spent.amount_micros for s in checked.budgets] == [COST, COST]
