@@ -20,6 +20,7 @@ from typing import Any
 import llmops
 import pytest
 import yaml
+from llmops.prometheus import ShipperCollector
 from llmops.shipper import ShipperStats
 from prometheus_client import REGISTRY, CollectorRegistry
 
@@ -37,7 +38,6 @@ BUILTIN_SERIES = frozenset({"up", "ALERTS"})
 # shipper's counts in ``Shipper.stats`` without depending on prometheus_client, and
 # docs/deploy.md shows the collector that exports them under these names.
 APPLICATION_SERIES = frozenset({"llmops_client_records_dropped_total"})
-DEPLOY_DOC = REPO / "docs" / "deploy.md"
 PROMQL_KEYWORDS = frozenset(
     {"and", "or", "unless", "bool", "offset", "inf", "nan", "group_left", "group_right"}
 )
@@ -205,17 +205,12 @@ def test_every_queried_metric_is_exported_by_the_code_or_recorded() -> None:
                 assert name in exported, f"{name} is exported by no service ({expr})"
 
 
-def test_documented_shipper_collector_exports_the_series_the_alert_watches() -> None:
-    """Runs the collector shown in docs/deploy.md on a shipper's real stats object."""
-    doc = DEPLOY_DOC.read_text()
-    code = re.search(r"<!-- shipper-collector -->\n```python\n(.*?)```", doc, re.S)
-    assert code is not None, "docs/deploy.md lost its shipper collector"
-    namespace: dict[str, Any] = {}
-    exec(code[1], namespace)
+def test_shipper_collector_exports_the_series_the_alert_watches() -> None:
+    """llmops.prometheus.ShipperCollector on a shipper's real stats object."""
     stats = ShipperStats(stored=7, dropped=3)
     shipper = type("Shipper", (), {"stats": stats})()
     registry = CollectorRegistry()
-    registry.register(namespace["ShipperCollector"](shipper))
+    registry.register(ShipperCollector(shipper))
     assert registry.get_sample_value("llmops_client_records_dropped_total") == 3
     assert registry.get_sample_value("llmops_client_records_stored_total") == 7
     exposed = {m.name + "_total" for m in registry.collect()}
