@@ -146,22 +146,16 @@ class SpendGate:
     async def write(self, commit_and_apply: Callable[[], Coroutine[Any, Any, T]]) -> T:
         """Runs one write holding the gate shared, and returns its result."""
         await self._wait_open()
-        # Once admitted, the write runs to its end in its own task even if the caller
-        # is cancelled (a client's deadline or disconnect): cancelled between the commit
-        # in its thread and the add on the loop, the spend would be in SQL but not in
-        # memory until a snapshot re-read it (the next refresh, or the next rebuild for
-        # records dated over an hour back). The task holds the gate until it is done,
-        # so no snapshot falls between the two, and a failure its caller is no longer
-        # there to receive is logged.
+        # Once admitted, the write runs to its end (see _run_to_end): cancelled between
+        # the commit and the add, the spend would be in SQL but not in memory until a
+        # snapshot re-read it (the next refresh, or the next rebuild for records dated
+        # over an hour back). The task holds the gate until it is done, so no snapshot
+        # falls between the two.
         task = asyncio.create_task(commit_and_apply())
         self._writes.add(task)
         self._idle.clear()
         task.add_done_callback(self._write_done)
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            task.add_done_callback(_log_abandoned_failure)
-            raise
+        return await _run_to_end(task)
 
     def _write_done(self, task: asyncio.Task[Any]) -> None:
         self._writes.discard(task)
@@ -181,11 +175,21 @@ class SpendGate:
             self._open.set()
 
 
+async def _run_to_end(task: asyncio.Task[T]) -> T:
+    """Awaits a write that commits to SQL and then applies it to memory, running in a
+    task of its own so that it reaches its end even if the caller is cancelled (a
+    client's deadline or disconnect) between the two; a failure its caller is no
+    longer there to receive is logged."""
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_log_abandoned_failure)
+        raise
+
+
 def _log_abandoned_failure(task: asyncio.Task[Any]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        logger.error(
-            "ledger write failed after its caller was cancelled", exc_info=task.exception()
-        )
+        logger.error("write failed after its caller was cancelled", exc_info=task.exception())
 
 
 class CostEngine:
@@ -311,6 +315,19 @@ class CostEngine:
         ]
         return overrides, budgets, keyed
 
+    async def _write_state(self, commit_and_apply: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """Runs one budget or price write holding the state lock, to its end.
+
+        Admitted once it has the lock; from then on it runs as a ledger write does
+        (see _run_to_end), holding the lock until it is done, so neither another state
+        write nor a refresh falls between its commit and its change to memory. A caller
+        cancelled while it waits for the lock writes nothing.
+        """
+        await self._state_lock.acquire()
+        task = asyncio.create_task(commit_and_apply())
+        task.add_done_callback(lambda _: self._state_lock.release())
+        return await _run_to_end(task)
+
     def _apply(self, tenant: str, dimensions: dict[str, str], at: datetime, micros: int) -> None:
         self._tracker.apply(tenant, _keyed(self.table(tenant), dimensions), at, micros)
 
@@ -383,7 +400,8 @@ class CostEngine:
             for price, fields in zip(prices, entries, strict=True)
         ]
         replaced = {(model, day) for model, day, _ in rows}
-        async with self._state_lock:
+
+        async def commit_and_apply() -> int:
             written = await asyncio.to_thread(self._store.upsert_prices, tenant, rows)
             kept = [
                 price
@@ -392,7 +410,9 @@ class CostEngine:
             ]
             self._overrides[tenant] = [*kept, *prices]
             self._tables.pop(tenant, None)
-        return written
+            return written
+
+        return await self._write_state(commit_and_apply)
 
     async def reload_prices(self, tenant: str) -> int:
         """Re-read the price file; on error the old table stays and the error names the line."""
@@ -519,7 +539,8 @@ class CostEngine:
             thresholds_percent=budget.thresholds_percent,
         )
         budget.validate()
-        async with self._state_lock:
+
+        async def commit_and_apply() -> None:
             if len(self._tracker.budgets(tenant)) >= self._max_budgets:
                 raise ResourceExhausted(
                     f"a tenant may have at most {self._max_budgets} budgets",
@@ -537,7 +558,9 @@ class CostEngine:
                 table = self.table(tenant)
                 keyed = [replace(p, dimensions=_keyed(table, p.dimensions)) for p in points]
                 self._tracker.add_budget(_matching(budget, table), keyed)
-        self._export_gauges()
+            self._export_gauges()
+
+        await self._write_state(commit_and_apply)
         return self._status(tenant, budget.id)
 
     def _status(self, tenant: str, budget_id: str) -> BudgetStatus:
@@ -570,10 +593,13 @@ class CostEngine:
     async def delete_budget(self, tenant: str, budget_id: str) -> None:
         if not budget_id:
             raise InvalidArgument("id", "is required")
-        async with self._state_lock:
+
+        async def commit_and_apply() -> None:
             await asyncio.to_thread(self._store.delete_budget, tenant, budget_id)
             self._tracker.remove_budget(tenant, budget_id)
-        self._export_gauges()
+            self._export_gauges()
+
+        await self._write_state(commit_and_apply)
 
     def check_budget(
         self, tenant: str, dimensions: dict[str, str], expected_micros: int

@@ -1,13 +1,14 @@
 """CostEngine and CostStore under concurrency and cancellation, on SQLite and
 PostgreSQL: spend is counted exactly once in SQL and in budget memory whatever the
-interleaving, and whenever the caller goes away."""
+interleaving, and whenever the caller goes away; a budget or price write its caller
+abandons mid-way still reaches memory as well as SQL."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from sqlalchemy.engine import Engine
 from services.common.db import create_engine
 from services.common.server import running_server
 from services.cost import servicer
-from services.cost.budgets import Budget, Window, WindowKind
+from services.cost.budgets import Budget, Decision, Window, WindowKind
 from services.cost.engine import CostEngine, SpendRecord
 from services.cost.prices import Usage
 from services.cost.settings import BUNDLED_PRICE_FILE, CostSettings
@@ -30,8 +31,8 @@ COST = 7_500
 
 
 class HeldStore(CostStore):
-    """A CostStore whose next ledger write can be held after it commits, before the
-    engine adds it to memory: the moment a refresh's read can already see it."""
+    """A CostStore whose next write can be held after it commits, before the engine
+    applies it to memory: the moment a refresh's read can already see it."""
 
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
@@ -55,6 +56,21 @@ class HeldStore(CostStore):
         self._held()
         return changes
 
+    def create_budget(self, budget: Budget) -> None:
+        super().create_budget(budget)
+        self._held()
+
+    def delete_budget(self, tenant: str, budget_id: str) -> None:
+        super().delete_budget(tenant, budget_id)
+        self._held()
+
+    def upsert_prices(
+        self, tenant: str, entries: Iterable[tuple[str, date, dict[str, Any]]]
+    ) -> int:
+        written = super().upsert_prices(tenant, entries)
+        self._held()
+        return written
+
 
 @pytest.fixture
 async def store(database_url: str) -> AsyncIterator[HeldStore]:
@@ -63,22 +79,24 @@ async def store(database_url: str) -> AsyncIterator[HeldStore]:
     sql.dispose()
 
 
+def day_budget(name: str, limit_micros: int = 10 * COST) -> Budget:
+    """A budget on all of a tenant's spend over the last day."""
+    return Budget(
+        id="",
+        tenant="",
+        name=name,
+        dimension=None,
+        value="",
+        window=Window(WindowKind.ROLLING_DAYS, 1),
+        limit_micros=limit_micros,
+    )
+
+
 @pytest.fixture
 async def engine(store: HeldStore) -> AsyncIterator[CostEngine]:
     cost = CostEngine(store, BUNDLED_PRICE_FILE, refresh_seconds=0)
     await cost.start()
-    await cost.create_budget(
-        "acme",
-        Budget(
-            id="",
-            tenant="acme",
-            name="all",
-            dimension=None,
-            value="",
-            window=Window(WindowKind.ROLLING_DAYS, 1),
-            limit_micros=10 * COST,
-        ),
-    )
+    await cost.create_budget("acme", day_budget("all"))
     yield cost
     await cost.close()
 
@@ -228,6 +246,77 @@ async def test_billed_correction_imported_by_a_cancelled_call_is_applied_once(
     assert spent(engine) == 1_000
     await engine.refresh(full=True)
     assert spent(engine) == 1_000
+
+
+async def state_writes_done(engine: CostEngine) -> None:
+    """Waits for the budget and price writes in flight: they are serialised, so another
+    one (on another tenant) starts after them. Not a refresh, which would re-read SQL
+    and hide whatever the writes left out of memory."""
+    await engine.create_budget("other", day_budget("barrier"))
+
+
+async def test_budget_created_by_a_cancelled_call_is_enforced(
+    engine: CostEngine, store: HeldStore
+) -> None:
+    await engine.record_spend("acme", [spend("r1")])
+    store.hold = True
+    writing = asyncio.create_task(engine.create_budget("acme", day_budget("capped", COST)))
+    await cancel_while_held(store, writing)
+    await state_writes_done(engine)
+    decision, statuses = engine.check_budget("acme", {}, 1)
+    assert decision is Decision.DENY
+    assert sorted((s.budget.name, s.spent_micros) for s in statuses) == [
+        ("all", COST),
+        ("capped", COST),
+    ]
+
+
+async def test_budget_deleted_by_a_cancelled_call_is_no_longer_enforced(
+    engine: CostEngine, store: HeldStore
+) -> None:
+    (status,), _ = engine.list_budgets("acme", 0, "")
+    store.hold = True
+    writing = asyncio.create_task(engine.delete_budget("acme", status.budget.id))
+    await cancel_while_held(store, writing)
+    await state_writes_done(engine)
+    assert engine.check_budget("acme", {}, 0) == (Decision.ALLOW, [])
+
+
+async def test_prices_upserted_by_a_cancelled_call_are_in_force(
+    engine: CostEngine, store: HeldStore
+) -> None:
+    entry = {
+        "model": "house-model",
+        "effective_from": "2024-01-01",
+        "input_per_mtok": "2",
+        "output_per_mtok": "8",
+    }
+    store.hold = True
+    writing = asyncio.create_task(engine.upsert_prices("acme", [entry]))
+    await cancel_while_held(store, writing)
+    await state_writes_done(engine)
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    assert engine.estimate("acme", "house-model", usage, None, False).micros == 10_000_000
+
+
+async def test_budget_write_cancelled_while_waiting_for_another_is_not_made(
+    engine: CostEngine, store: HeldStore
+) -> None:
+    store.hold = True
+    first = asyncio.create_task(engine.create_budget("acme", day_budget("first")))
+    await asyncio.to_thread(store.committed.wait, 30)
+    second = asyncio.create_task(engine.create_budget("acme", day_budget("second")))
+    # A few turns of the loop: the second call waits for the first to finish.
+    for _ in range(3):
+        await asyncio.sleep(0)
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    store.release.set()
+    await first
+    await engine.refresh(full=True)
+    statuses, _ = engine.list_budgets("acme", 0, "")
+    assert [status.budget.name for status in statuses] == ["all", "first"]
 
 
 async def test_spend_recorded_by_a_call_past_its_deadline_is_counted_once(
