@@ -7,7 +7,8 @@ task for all four handler kinds:
 
 * the tenant is resolved (metadata ``x-llmops-tenant``, else the default tenant;
   with an API keys file, the key decides) and bound with ``tenant_scope``;
-* ``llmops_rpc_*`` metrics are recorded with the final status code;
+* ``llmops_rpc_*`` metrics are recorded with the final status code, including
+  CANCELLED or DEADLINE_EXCEEDED for a stream the client abandoned;
 * domain errors become statuses through :mod:`services.common.grpc_errors`, and any
   other exception becomes a generic INTERNAL status after being logged with its
   traceback, so a bad request never takes the server down.
@@ -78,13 +79,10 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
             return None
         service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
         call = _Call(self, service, method)
-        if handler.unary_unary:
-            return handler._replace(unary_unary=call.wrap_unary(handler.unary_unary))
-        if handler.stream_unary:
-            return handler._replace(stream_unary=call.wrap_unary(handler.stream_unary))
-        if handler.unary_stream:
-            return handler._replace(unary_stream=call.wrap_stream(handler.unary_stream))
-        return handler._replace(stream_stream=call.wrap_stream(handler.stream_stream))
+        kind = _handler_kind(handler)
+        return handler._replace(
+            **{kind: call.wrap(getattr(handler, kind), handler.request_streaming)}
+        )
 
     def resolve_tenant(self, service: str, context: grpc.aio.ServicerContext) -> str:
         """The tenant this call acts as; raises a domain error when it may not run."""
@@ -106,51 +104,52 @@ def _api_key(metadata: dict[str, str]) -> str | None:
 
 
 class _Call:
-    """Per-method wrapper factory; holds the labels shared by all calls of a method."""
+    """Per-RPC wrapper factory; holds the labels shared by all calls of a method."""
 
     def __init__(self, interceptor: ServerInterceptor, service: str, method: str) -> None:
         self._interceptor = interceptor
         self._service = service
         self._method = method
 
-    def wrap_unary(self, behavior: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-        """Wrap a behaviour that returns one response (unary-unary, stream-unary)."""
+    def wrap(self, behavior: Callable[..., Any], request_streaming: bool) -> Callable[..., Any]:
+        """Wrap a handler behaviour of any of the four kinds.
+
+        The wrapper is always a coroutine: a behaviour that is an async generator has
+        its responses written with ``context.write`` here rather than by grpc. Left to
+        grpc, a call cancelled while grpc writes a response leaves the generator
+        suspended, to be closed later by asyncio in another task and context, where
+        neither the tenant scope nor the metrics can finish properly.
+        """
 
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            async with self._observed(context):
+            requests = _Requests(request) if request_streaming else None
+            async with self._observed(context, requests):
+                result = behavior(request if requests is None else requests, context)
+                if inspect.isasyncgen(result):
+                    async with contextlib.aclosing(result):
+                        async for response in result:
+                            await context.write(response)
+                    return None
                 # The generated base servicer's methods are plain functions.
-                response = behavior(request, context)
-                if inspect.isawaitable(response):
-                    response = await response
-                return response
+                if inspect.isawaitable(result):
+                    result = await result
+                return result
 
         return wrapper
 
-    def wrap_stream(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
-        """Wrap a behaviour that streams responses (unary-stream, stream-stream).
-
-        grpc.aio accepts either an async generator or a coroutine that calls
-        ``context.write``; the wrapper keeps the form it was given.
-        """
-        if not inspect.isasyncgenfunction(behavior):
-            return self.wrap_unary(behavior)
-
-        async def generator(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            async with self._observed(context):
-                async for response in behavior(request, context):
-                    yield response
-
-        return generator
-
     @contextlib.asynccontextmanager
-    async def _observed(self, context: grpc.aio.ServicerContext) -> AsyncIterator[None]:
-        """One call of either form: tenant bound, metrics recorded, errors made statuses."""
+    async def _observed(
+        self, context: grpc.aio.ServicerContext, requests: _Requests | None
+    ) -> AsyncIterator[None]:
+        """One call: tenant bound, metrics recorded with its final code, errors made statuses."""
         started = self._begin()
         code = grpc.StatusCode.UNKNOWN
         try:
             tenant = self._interceptor.resolve_tenant(self._service, context)
             with tenant_scope(tenant):
                 yield
+            if requests is not None and requests.ended:
+                await _receive_cancellation(context)
             code = _code_of(context)
         except BaseException as exc:
             code, status = self._classify(exc, context)
@@ -190,14 +189,71 @@ class _Call:
                 return preset, grpc_errors.status_from_code(preset, context.details() or "")
             logger.error("unexpected error in %s/%s", self._service, self._method, exc_info=exc)
             return grpc.StatusCode.INTERNAL, grpc_errors.internal_status()
-        # Cancellation (client went away, server stopping) propagates untouched.
-        return grpc.StatusCode.CANCELLED, None
+        # Cancellation (client went away, deadline passed, server stopping) propagates
+        # untouched.
+        return _abandoned_code(context), None
 
 
 def _code_of(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
     """The code set with ``set_code``/``abort`` so far; ``None`` until then means OK."""
     code: grpc.StatusCode | None = context.code()
     return code or grpc.StatusCode.OK
+
+
+def _abandoned_code(context: grpc.aio.ServicerContext) -> grpc.StatusCode:
+    """The code of a call grpc cancelled: DEADLINE_EXCEEDED once the server's deadline
+    for it has passed, else CANCELLED (the client cancelled or went away, or its own
+    deadline timer cancelled the call before the server's fired).
+    """
+    remaining: float | None = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    return grpc.StatusCode.CANCELLED
+
+
+async def _receive_cancellation(context: grpc.aio.ServicerContext) -> None:
+    """Let grpc cancel this task now if the end of the request stream was a cancellation.
+
+    grpc.aio ends a request stream the same way when the client half-closes and when
+    the call is cancelled (client cancel, deadline, lost connection): the handler
+    simply sees no more requests. grpc's separate notice of the cancellation, which
+    cancels the RPC's task, comes through grpc core's completion queue and is ignored
+    once the final status is on its way; a handler that returns as soon as its
+    requests end usually finishes before the notice is processed, and the call was
+    counted as OK. ``context.cancelled()`` and done callbacks do not help: cancelled()
+    is true only when the server itself set CANCELLED.
+
+    Core queues that notice when it cancels the call. A further read of the ended
+    stream returns at once with nothing in either case, and its completion is queued
+    behind the notice, so awaiting it lets a pending cancellation arrive here first,
+    as a CancelledError in this task; after a half-close it costs one empty read.
+    """
+    await context.read()
+
+
+def _handler_kind(handler: grpc.RpcMethodHandler) -> str:
+    """The name of the field of ``handler`` that holds its behaviour."""
+    if handler.request_streaming:
+        return "stream_stream" if handler.response_streaming else "stream_unary"
+    return "unary_stream" if handler.response_streaming else "unary_unary"
+
+
+class _Requests:
+    """The request stream a handler reads, remembering whether it reached the end."""
+
+    def __init__(self, requests: AsyncIterator[Any]) -> None:
+        self._requests = requests
+        self.ended = False
+
+    def __aiter__(self) -> _Requests:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            return await self._requests.__anext__()
+        except StopAsyncIteration:
+            self.ended = True
+            raise
 
 
 def interceptors_for(default_tenant: str, api_keys: ApiKeys | None) -> Sequence[ServerInterceptor]:
