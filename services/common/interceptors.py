@@ -7,6 +7,8 @@ task for all four handler kinds:
 
 * the tenant is resolved (metadata ``x-llmops-tenant``, else the default tenant;
   with an API keys file, the key decides) and bound with ``tenant_scope``;
+* requests are parsed here rather than by grpc, so a request protobuf refuses is
+  INVALID_ARGUMENT naming the field (:mod:`services.common.decoding`);
 * ``llmops_rpc_*`` metrics are recorded with the final status code, including
   CANCELLED or DEADLINE_EXCEEDED for a stream the client abandoned;
 * domain errors become statuses through :mod:`services.common.grpc_errors`, and any
@@ -31,6 +33,7 @@ import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.common import errors, grpc_errors
+from services.common.decoding import request_parser
 from services.common.tenancy import (
     API_KEY_METADATA_KEY,
     TENANT_METADATA_KEY,
@@ -78,11 +81,14 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return None
         service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
-        call = _Call(self, service, method)
+        parse: Callable[[bytes], Any] = _identity
+        if handler.request_deserializer is not None:
+            parse = request_parser(handler.request_deserializer, service, method)
+        call = _Call(self, service, method, parse)
         kind = _handler_kind(handler)
-        return handler._replace(
-            **{kind: call.wrap(getattr(handler, kind), handler.request_streaming)}
-        )
+        wrapped = call.wrap(getattr(handler, kind), handler.request_streaming)
+        # The wrapper parses requests itself (see services.common.decoding).
+        return handler._replace(request_deserializer=None, **{kind: wrapped})
 
     def resolve_tenant(self, service: str, context: grpc.aio.ServicerContext) -> str:
         """The tenant this call acts as; raises a domain error when it may not run."""
@@ -104,12 +110,19 @@ def _api_key(metadata: dict[str, str]) -> str | None:
 
 
 class _Call:
-    """Per-RPC wrapper factory; holds the labels shared by all calls of a method."""
+    """Per-RPC wrapper factory; holds the labels and the request parser of its method."""
 
-    def __init__(self, interceptor: ServerInterceptor, service: str, method: str) -> None:
+    def __init__(
+        self,
+        interceptor: ServerInterceptor,
+        service: str,
+        method: str,
+        parse: Callable[[bytes], Any],
+    ) -> None:
         self._interceptor = interceptor
         self._service = service
         self._method = method
+        self._parse = parse
 
     def wrap(self, behavior: Callable[..., Any], request_streaming: bool) -> Callable[..., Any]:
         """Wrap a handler behaviour of any of the four kinds.
@@ -122,9 +135,10 @@ class _Call:
         """
 
         async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            requests = _Requests(request) if request_streaming else None
+            requests = _Requests(request, self._parse) if request_streaming else None
             async with self._observed(context, requests):
-                result = behavior(request if requests is None else requests, context)
+                argument = requests if requests is not None else self._parse(request)
+                result = behavior(argument, context)
                 if inspect.isasyncgen(result):
                     async with contextlib.aclosing(result):
                         async for response in result:
@@ -231,6 +245,10 @@ async def _receive_cancellation(context: grpc.aio.ServicerContext) -> None:
     await context.read()
 
 
+def _identity(data: bytes) -> bytes:
+    return data
+
+
 def _handler_kind(handler: grpc.RpcMethodHandler) -> str:
     """The name of the field of ``handler`` that holds its behaviour."""
     if handler.request_streaming:
@@ -239,10 +257,11 @@ def _handler_kind(handler: grpc.RpcMethodHandler) -> str:
 
 
 class _Requests:
-    """The request stream a handler reads, remembering whether it reached the end."""
+    """The request stream a handler reads: parsed here, and remembering its end."""
 
-    def __init__(self, requests: AsyncIterator[Any]) -> None:
-        self._requests = requests
+    def __init__(self, raw: AsyncIterator[bytes], parse: Callable[[bytes], Any]) -> None:
+        self._raw = raw
+        self._parse = parse
         self.ended = False
 
     def __aiter__(self) -> _Requests:
@@ -250,10 +269,11 @@ class _Requests:
 
     async def __anext__(self) -> Any:
         try:
-            return await self._requests.__anext__()
+            data = await self._raw.__anext__()
         except StopAsyncIteration:
             self.ended = True
             raise
+        return self._parse(data)
 
 
 def interceptors_for(default_tenant: str, api_keys: ApiKeys | None) -> Sequence[ServerInterceptor]:

@@ -15,8 +15,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
-from google.protobuf.message import DecodeError, Message
 from llmops.v1 import guardrail_pb2, guardrail_pb2_grpc
 
 from services.common.errors import InvalidArgument
@@ -104,14 +102,12 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
     async def CheckInput(
         self, request: guardrail_pb2.CheckInputRequest, context: grpc.aio.ServicerContext
     ) -> guardrail_pb2.CheckInputResponse:
-        _reject_undecodable(request)
         result = await self._run_check(self._engine.check_input, request.text, request.policy)
         return guardrail_pb2.CheckInputResponse(**_result_fields(result))
 
     async def CheckOutput(
         self, request: guardrail_pb2.CheckOutputRequest, context: grpc.aio.ServicerContext
     ) -> guardrail_pb2.CheckOutputResponse:
-        _reject_undecodable(request)
         result = await self._run_check(self._engine.check_output, request.text, request.policy)
         return guardrail_pb2.CheckOutputResponse(**_result_fields(result))
 
@@ -124,7 +120,6 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
         findings: list[Finding] = []
         step: StreamStep | None = None
         async for request in request_iterator:
-            _reject_undecodable(request)
             if guard is None:
                 guard = self._engine.stream(tenant=current_tenant(), policy=request.policy)
             if request.end_of_stream:
@@ -157,7 +152,6 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
     async def ListPolicies(
         self, request: guardrail_pb2.ListPoliciesRequest, context: grpc.aio.ServicerContext
     ) -> guardrail_pb2.ListPoliciesResponse:
-        _reject_undecodable(request)
         if request.page_size < 0:
             raise InvalidArgument("page_size", "must not be negative")
         size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
@@ -176,7 +170,6 @@ class GuardrailServicer(guardrail_pb2_grpc.GuardrailServiceServicer):
     async def GetPolicy(
         self, request: guardrail_pb2.GetPolicyRequest, context: grpc.aio.ServicerContext
     ) -> guardrail_pb2.GetPolicyResponse:
-        _reject_undecodable(request)
         if not request.name:
             raise InvalidArgument("name", "must name a policy")
         return guardrail_pb2.GetPolicyResponse(
@@ -217,113 +210,6 @@ def _decode_page_token(token: str) -> str:
         raise InvalidArgument("page_token", "is not a token from a previous response") from None
 
 
-class Undecodable:
-    """Stands in for a request protobuf could not parse (e.g. a string with bad UTF-8).
-
-    grpc answers a failing deserializer with UNKNOWN before any handler runs; parsing
-    leniently and rejecting in the handler gives the caller INVALID_ARGUMENT naming
-    the field instead, through the same error mapping as every other bad request.
-    """
-
-    def __init__(self, field: str, reason: str) -> None:
-        self.field = field
-        self.reason = reason
-
-
-def _reject_undecodable(request: object) -> None:
-    if isinstance(request, Undecodable):
-        raise InvalidArgument(request.field, request.reason)
-
-
-def _lenient(message_cls: type[Message]) -> Callable[[bytes], Message | Undecodable]:
-    def deserialize(data: bytes) -> Message | Undecodable:
-        try:
-            return message_cls.FromString(data)
-        except DecodeError:
-            field = _bad_utf8_field(data, message_cls.DESCRIPTOR)
-            if field:
-                return Undecodable(field, "is not valid UTF-8")
-            return Undecodable("request", "is not a valid protobuf message")
-
-    return deserialize
-
-
-def _bad_utf8_field(data: bytes, descriptor: Descriptor) -> str:
-    """Name of the first string field whose bytes are not UTF-8 ("" if none or unparsable)."""
-    position = 0
-    try:
-        while position < len(data):
-            key, position = _varint(data, position)
-            number, wire_type = key >> 3, key & 7
-            if wire_type == 0:
-                _, position = _varint(data, position)
-            elif wire_type == 1:
-                position += 8
-            elif wire_type == 5:
-                position += 4
-            elif wire_type == 2:
-                length, position = _varint(data, position)
-                value = data[position : position + length]
-                position += length
-                field = descriptor.fields_by_number.get(number)
-                if field is not None and field.type == FieldDescriptor.TYPE_STRING:
-                    value.decode("utf-8")
-            else:
-                return ""
-    except UnicodeDecodeError:
-        return str(field.name)
-    except IndexError:
-        return ""
-    return ""
-
-
-def _varint(data: bytes, position: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[position]
-        position += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, position
-        shift += 7
-
-
-def add_to_server(servicer: GuardrailServicer, server: grpc.aio.Server) -> None:
-    """Register the service like the generated function does, with lenient parsing."""
-    pb = guardrail_pb2
-    unary = grpc.unary_unary_rpc_method_handler
-    handlers = {
-        "CheckInput": unary(
-            servicer.CheckInput,
-            request_deserializer=_lenient(pb.CheckInputRequest),
-            response_serializer=pb.CheckInputResponse.SerializeToString,
-        ),
-        "CheckOutput": unary(
-            servicer.CheckOutput,
-            request_deserializer=_lenient(pb.CheckOutputRequest),
-            response_serializer=pb.CheckOutputResponse.SerializeToString,
-        ),
-        "CheckOutputStream": grpc.stream_stream_rpc_method_handler(
-            servicer.CheckOutputStream,
-            request_deserializer=_lenient(pb.CheckOutputStreamRequest),
-            response_serializer=pb.CheckOutputStreamResponse.SerializeToString,
-        ),
-        "ListPolicies": unary(
-            servicer.ListPolicies,
-            request_deserializer=_lenient(pb.ListPoliciesRequest),
-            response_serializer=pb.ListPoliciesResponse.SerializeToString,
-        ),
-        "GetPolicy": unary(
-            servicer.GetPolicy,
-            request_deserializer=_lenient(pb.GetPolicyRequest),
-            response_serializer=pb.GetPolicyResponse.SerializeToString,
-        ),
-    }
-    name = pb.DESCRIPTOR.services_by_name["GuardrailService"].full_name
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
-    server.add_registered_method_handlers(name, handlers)
-
-
 def build_engine(settings: GuardrailSettings) -> GuardrailEngine:
     """The engine a GuardrailService process runs, built from its settings."""
     from services.common.embeddings import get_encoder
@@ -346,6 +232,6 @@ SPEC = ServiceSpec(
     name="guardrail",
     service_name=guardrail_pb2.DESCRIPTOR.services_by_name["GuardrailService"].full_name,
     settings_cls=GuardrailSettings,
-    add_to_server=add_to_server,
+    add_to_server=guardrail_pb2_grpc.add_GuardrailServiceServicer_to_server,
     factory=create_servicer,
 )
