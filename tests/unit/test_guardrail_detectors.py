@@ -51,6 +51,9 @@ def _engine(input_detectors: list[dict[str, object]]) -> GuardrailEngine:
         ("pay GB82WEST12345698765432 today", ("IBAN", "GB82WEST12345698765432")),
         ("host 192.168.10.20 is down", ("IPV4", "192.168.10.20")),
         ("host 2001:db8::8a2e:370:7334 is down", ("IPV6", "2001:db8::8a2e:370:7334")),
+        ("hosts 10.0.0.1, 10.0.0.2 and 10.0.0.3", ("IPV4", "10.0.0.3")),
+        ("ip=172.16.5.4.", ("IPV4", "172.16.5.4")),
+        ("card 4111-1111-1111-1111, thanks", ("CREDIT_CARD", "4111-1111-1111-1111")),
     ],
 )
 def test_pii_entities_are_found_with_exact_spans(
@@ -67,6 +70,8 @@ def test_pii_entities_are_found_with_exact_spans(
         "IBAN DE00 3704 0044 0532 0130 00",  # bad checksum
         "version v1.2.3.4 released",
         "build 1.2.3.4.5",
+        "oid 1.3.6.1.4.1.311",  # a dotted run longer than an address
+        "serial 4111 1111 1111 1111 2222 3333",  # more digits than any card
         "the ratio was 12:30:45",
         "std::vector<int> in C++",
         "it costs 1,234,567 dollars",
