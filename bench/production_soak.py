@@ -1,7 +1,8 @@
 """Soak: concurrent ingestion streams plus guard traffic against the five real processes.
 
 The five services run as ``python -m services.<name>`` on the embedded defaults
-(SQLite file, local folder) with LogSink forwarding to Cost and Drift, as in
+(SQLite file, local folder), or with ``--postgres --s3`` on a fresh PostgreSQL database
+and an S3 server (moto), with LogSink forwarding to Cost and Drift, as in
 docker-compose. The run measures, in order:
 
 1. the resident memory (VmRSS) of each process, idle after start-up;
@@ -12,12 +13,14 @@ docker-compose. The run measures, in order:
    latency under load (as a ratio to the baseline, since this machine is shared);
 4. VmRSS after the soak and the peak (VmHWM), then a clean SIGTERM of every process.
 
-Run: ``.venv/bin/python bench/production_soak.py [--seconds 60] [--streams 10]``
+Run: ``.venv/bin/python bench/production_soak.py [--seconds 60] [--streams 10]
+[--postgres] [--s3]``
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import queue
 import statistics
@@ -39,6 +42,7 @@ from llmops.v1 import (
     logsink_pb2,
     logsink_pb2_grpc,
 )
+from logsink_ingest import moto_server, postgres_database
 from rpc_ratio import percentile
 
 from services.common import processes
@@ -64,16 +68,26 @@ def _memory_mb(pid: int) -> tuple[float, float]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
-def _start_suite(folder: Path) -> tuple[dict[str, subprocess.Popen[bytes]], dict[str, int]]:
+def _start_suite(
+    folder: Path, database_url: str | None, s3: str | None
+) -> tuple[dict[str, subprocess.Popen[bytes]], dict[str, int]]:
     env = {
         **os.environ,
-        "LLMOPS_DATABASE_URL": f"sqlite:///{folder}/llmops.db",
+        "LLMOPS_DATABASE_URL": database_url or f"sqlite:///{folder}/llmops.db",
         "LLMOPS_OBJECT_STORE": f"file:{folder}/objects",
         "LLMOPS_LOG_LEVEL": "WARNING",
         "LLMOPS_PSEUDONYM_SECRET": "soak-pseudonym-secret-0123456789",
         "LLMOPS_TIKTOKEN_CACHE_DIR": str(folder / "tiktoken"),
         **processes.port_environment(),
     }
+    if s3:
+        env.update(
+            LLMOPS_OBJECT_STORE="s3://soak",
+            LLMOPS_S3_ENDPOINT=s3,
+            LLMOPS_S3_ACCESS_KEY="testing",
+            LLMOPS_S3_SECRET_KEY="testing",
+            LLMOPS_S3_REGION="us-east-1",
+        )
     grpc_ports = {name: int(env[f"LLMOPS_{name.upper()}_PORT"]) for name in SERVICES}
     env["LLMOPS_LOGSINK_COST_ADDRESS"] = processes.address(env, "cost")
     env["LLMOPS_LOGSINK_DRIFT_ADDRESS"] = processes.address(env, "drift")
@@ -167,10 +181,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--streams", type=int, default=10)
     parser.add_argument("--baseline-seconds", type=float, default=5.0)
+    parser.add_argument("--postgres", action="store_true", help="a fresh PostgreSQL database")
+    parser.add_argument("--s3", action="store_true", help="an S3 server (moto) for texts")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        running, ports = _start_suite(Path(tmp))
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        database_url = stack.enter_context(postgres_database()) if args.postgres else None
+        s3 = stack.enter_context(moto_server()) if args.s3 else None
+        running, ports = _start_suite(Path(tmp), database_url, s3)
         try:
             before = {name: _memory_mb(p.pid) for name, p in running.items()}
 
@@ -197,7 +216,12 @@ def main() -> None:
 
     stored = sum(r.stored for r in results)
     acks = [s for r in results for s in r.ack_seconds]
-    print(f"soak: {args.streams} streams x {args.seconds:.0f} s, batches of {BATCH_SIZE}")
+    backend = ("PostgreSQL" if args.postgres else "SQLite") + (
+        " + S3 (moto)" if args.s3 else " + folder"
+    )
+    print(
+        f"soak: {args.streams} streams x {args.seconds:.0f} s, batches of {BATCH_SIZE}, {backend}"
+    )
     print()
     print("| measure | value |")
     print("| --- | --- |")
