@@ -16,6 +16,7 @@ import openai
 from llmops import Monitor, records
 from llmops.testing.openai_server import FakeOpenAIServer
 from llmops.v1 import common_pb2, logsink_pb2, logsink_pb2_grpc
+from prometheus_client import REGISTRY
 
 from services.common.server import running_server
 from services.common.tenancy import hash_api_key
@@ -84,6 +85,37 @@ async def test_wrapped_calls_arrive_in_logsink_with_their_fields_and_tenant(
     streamed = by_model["fake-1"]
     assert streamed.response_text == streamed_text
     assert streamed.time_to_first_token_ms > 0
+
+
+def _stream_records_calls(code: str) -> float:
+    labels = {"service": "llmops.v1.LogSinkService", "method": "StreamRecords", "code": code}
+    return REGISTRY.get_sample_value("llmops_rpc_requests_total", labels) or 0.0
+
+
+async def test_shipper_close_ends_its_record_stream_ok_not_cancelled(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, "local", tmp_path, None)
+    async with running_server(SPEC, settings) as built:
+        monitor = Monitor(
+            logsink=f"127.0.0.1:{built.port}",
+            spool_dir=tmp_path / "spool",
+            shipper_options={"interval": 0.05},
+        )
+        assert monitor.shipper is not None
+        record = records.new_record(model="fake-1", provider="openai", started_ns=10**18)
+        record.status = common_pb2.CALL_STATUS_SUCCESS
+        monitor.shipper.enqueue(record)
+        assert await asyncio.to_thread(monitor.flush, 15)
+        ok, cancelled = _stream_records_calls("OK"), _stream_records_calls("CANCELLED")
+        assert await asyncio.to_thread(monitor.close, 5)
+        for _ in range(200):
+            if _stream_records_calls("OK") + _stream_records_calls("CANCELLED") > ok + cancelled:
+                break
+            await asyncio.sleep(0.01)
+    assert _stream_records_calls("OK") == ok + 1
+    assert _stream_records_calls("CANCELLED") == cancelled
+    assert list((tmp_path / "spool").iterdir()) == []
 
 
 async def test_records_spooled_while_logsink_is_down_are_stored_once_after_it_starts(

@@ -54,7 +54,19 @@ class PeerLogSink(logsink_pb2_grpc.LogSinkServiceServicer):
         self.refuse_with: grpc.StatusCode | None = None
         # Refuse the next stream with UNAVAILABLE and this google.rpc.RetryInfo delay.
         self.retry_after_once: float | None = None
+        # A hung LogSink: never ack a batch, or never end the call after the half-close.
+        self.hang_before_ack = False
+        self.hang_after_half_close = False
+        self.cancelled = threading.Event()
         self.lock = threading.Lock()
+
+    def _hang(self, context: Any) -> None:
+        """Block until the client abandons the call (or 30 s), noting the cancellation."""
+        ended = threading.Event()
+        context.add_callback(ended.set)
+        ended.wait(30)
+        if not context.is_active():
+            self.cancelled.set()
 
     def StreamRecords(self, request_iterator: Iterator[Any], context: Any) -> Iterator[Any]:
         self.metadata.append({k: v for k, v in context.invocation_metadata()})
@@ -76,6 +88,9 @@ class PeerLogSink(logsink_pb2_grpc.LogSinkServiceServicer):
                 )
             )
         for request in request_iterator:
+            if self.hang_before_ack:
+                self._hang(context)
+                return
             ack = logsink_pb2.StreamRecordsResponse(batch_id=request.batch_id)
             with self.lock:
                 for index, record in enumerate(request.records):
@@ -98,6 +113,8 @@ class PeerLogSink(logsink_pb2_grpc.LogSinkServiceServicer):
                         self.records[record.request_id] = record
                         ack.stored += 1
             yield ack
+        if self.hang_after_half_close:
+            self._hang(context)
 
 
 def _verdict(text: str, output: bool) -> tuple[int, str, list[guardrail_pb2.Finding]]:

@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 import pytest
 from llmops.channels import create_channel
-from llmops.shipper import Shipper
+from llmops.shipper import STREAM_CLOSE_TIMEOUT, Shipper
 from llmops.spool import Spool
 from llmops.v1 import common_pb2
 
@@ -237,6 +237,42 @@ def test_close_spools_what_it_cannot_send_and_a_new_shipper_replays_it(
     finally:
         second.close(5)
         server.stop()
+
+
+def test_close_cancels_the_stream_when_logsink_does_not_end_it_after_the_half_close(
+    peer: tuple[PeerServer, PeerLogSink], tmp_path: Path
+) -> None:
+    server, sink = peer
+    sink.hang_after_half_close = True
+    spool = tmp_path / "spool"
+    shipper = make_shipper(server.port, spool)
+    sent = [record(i) for i in range(5)]
+    for r in sent:
+        shipper.enqueue(r)
+    assert shipper.flush(10)
+    started = time.monotonic()
+    assert shipper.close(5)
+    assert time.monotonic() - started < STREAM_CLOSE_TIMEOUT + 1.0
+    assert sink.cancelled.wait(5)
+    assert set(sink.records) == {r.request_id for r in sent}
+    assert list(spool.iterdir()) == [], "acknowledged batches are not spooled"
+
+
+def test_close_returns_in_time_when_logsink_never_acks_and_spools_the_batches(
+    peer: tuple[PeerServer, PeerLogSink], tmp_path: Path
+) -> None:
+    server, sink = peer
+    sink.hang_before_ack = True
+    spool = tmp_path / "spool"
+    # The worker sleeps until flush() wakes it, then holds its lock for ack_timeout.
+    shipper = make_shipper(server.port, spool, ack_timeout=3.0, interval=30)
+    for i in range(5):
+        shipper.enqueue(record(i))
+    started = time.monotonic()
+    assert not shipper.close(0.5)
+    assert time.monotonic() - started < 0.5 + 1.0 + 0.5, "flush(0.5), join(1 s), not ack_timeout"
+    assert wait_for(lambda: shipper.stats.spooled == 5)
+    assert sink.cancelled.wait(5)
 
 
 def test_large_records_are_split_into_batches_under_the_byte_limit(

@@ -59,6 +59,11 @@ RETRYABLE_CODES = frozenset(
     }
 )
 
+# How long a closing shipper waits for LogSink to end the stream after the half-close
+# (every batch is acknowledged by then, so it only has to return); also bounded by the
+# time left of close(timeout).
+STREAM_CLOSE_TIMEOUT = 1.0
+
 Metadata = Sequence[tuple[str, str]]
 
 
@@ -118,7 +123,21 @@ class _RecordStream:
             self._requests.append(request)
             self._have_request.notify()
 
-    def close(self) -> None:
+    def close(self, timeout: float) -> None:
+        """Half-close, then let LogSink end the call with its status within ``timeout``.
+
+        Cancelling straight away would show every shipper restart as a CANCELLED call
+        on the server; cancel only when LogSink does not answer the half-close in time.
+        """
+        with self._have_request:
+            self._requests.append(self._CLOSE)
+            self._have_request.notify()
+        self._reader.join(timeout)
+        if self._reader.is_alive():
+            self._call.cancel()
+
+    def cancel(self) -> None:
+        """Abandon a broken or silent stream now; its un-acknowledged batches are kept."""
         with self._have_request:
             self._requests.append(self._CLOSE)
             self._have_request.notify()
@@ -255,10 +274,13 @@ class Shipper:
                     return True
                 if remaining <= 0 or not self._worker.is_alive():
                     return False
+                self._cycled.clear()
                 self._wake.set()
-                self._progress.wait(min(remaining, self._interval))
             finally:
                 self._progress.release()
+            # Not Condition.wait: re-taking the lock after it would wait out a whole
+            # cycle, which lasts up to ack_timeout while LogSink hangs, past ``timeout``.
+            self._cycled.wait(min(remaining, self._interval))
 
     def close(self, timeout: float = 10.0) -> bool:
         """Flush within ``timeout``, spool what is left, stop the worker. Idempotent."""
@@ -266,16 +288,19 @@ class Shipper:
             return self._drained()
         delivered = self.flush(timeout)
         self._closed = True
+        join_timeout = max(1.0, timeout)
+        self._stop_by = time.monotonic() + join_timeout
         self._stopping = True
         self._wake.set()
-        self._worker.join(max(1.0, timeout))
+        self._worker.join(join_timeout)
         atexit.unregister(self._atexit)
         return delivered
 
     def _init_state(self) -> None:
         self._queue: deque[common_pb2.CallRecord] = deque()
         self._wake = threading.Event()
-        self._progress = threading.Condition()
+        self._progress = threading.Lock()
+        self._cycled = threading.Event()
         self._counter_lock = threading.Lock()
         self._overflow_lock = threading.Lock()
         self._batch_ids = itertools.count()
@@ -285,6 +310,7 @@ class Shipper:
         self._stub: logsink_pb2_grpc.LogSinkServiceStub | None = None
         self._retry_at = 0.0
         self._failures = 0
+        self._stop_by = 0.0
         self._stopping = False
 
     def _start_worker(self) -> None:
@@ -347,12 +373,12 @@ class Shipper:
                     self._cycle(final=stopping)
                 except Exception:
                     logger.exception("llmops shipper cycle failed; records are kept")
-                self._progress.notify_all()
+                self._cycled.set()
             if stopping:
                 break
         with self._progress:
             self._shutdown()
-            self._progress.notify_all()
+            self._cycled.set()
 
     def _cycle(self, final: bool) -> None:
         if time.monotonic() < self._retry_at:
@@ -463,7 +489,7 @@ class Shipper:
     def _on_failure(self, error: _StreamError) -> None:
         """Drop the stream, keep (or, if not retryable, count) what was not acknowledged."""
         if self._stream is not None:
-            self._stream.close()
+            self._stream.cancel()
             self._stream = None
         unacked = list(self._in_flight)
         self._in_flight.clear()
@@ -500,7 +526,8 @@ class Shipper:
         if self._spool is not None:
             self._spool_queue()
         if self._stream is not None:
-            self._stream.close()
+            remaining = self._stop_by - time.monotonic()
+            self._stream.close(max(0.0, min(STREAM_CLOSE_TIMEOUT, remaining)))
             self._stream = None
         if self._channel is not None:
             self._channel.close()
