@@ -62,6 +62,17 @@ def postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def moto_environment(endpoint: str, bucket: str) -> dict[str, str]:
+    """The settings that store objects in ``bucket`` of the moto server at ``endpoint``."""
+    return {
+        "LLMOPS_OBJECT_STORE": f"s3://{bucket}",
+        "LLMOPS_S3_ENDPOINT": endpoint,
+        "LLMOPS_S3_ACCESS_KEY": "testing",
+        "LLMOPS_S3_SECRET_KEY": "testing",
+        "LLMOPS_S3_REGION": "us-east-1",
+    }
+
+
 @contextmanager
 def moto_server() -> Iterator[str]:
     port = free_port()
@@ -217,13 +228,7 @@ def run(args: argparse.Namespace) -> None:
             "LLMOPS_MAX_MESSAGE_BYTES": str(64 << 20),
         }
         if s3:
-            env.update(
-                LLMOPS_OBJECT_STORE="s3://bench",
-                LLMOPS_S3_ENDPOINT=s3,
-                LLMOPS_S3_ACCESS_KEY="testing",
-                LLMOPS_S3_SECRET_KEY="testing",
-                LLMOPS_S3_REGION="us-east-1",
-            )
+            env.update(moto_environment(s3, "bench"))
         else:
             env["LLMOPS_OBJECT_STORE"] = f"file:{tmp}/objects"
         server = subprocess.Popen(

@@ -42,7 +42,7 @@ from llmops.v1 import (
     logsink_pb2,
     logsink_pb2_grpc,
 )
-from logsink_ingest import moto_server, postgres_database
+from logsink_ingest import moto_environment, moto_server, postgres_database
 from rpc_ratio import percentile
 
 from services.common import processes
@@ -81,13 +81,7 @@ def _start_suite(
         **processes.port_environment(),
     }
     if s3:
-        env.update(
-            LLMOPS_OBJECT_STORE="s3://soak",
-            LLMOPS_S3_ENDPOINT=s3,
-            LLMOPS_S3_ACCESS_KEY="testing",
-            LLMOPS_S3_SECRET_KEY="testing",
-            LLMOPS_S3_REGION="us-east-1",
-        )
+        env.update(moto_environment(s3, "soak"))
     grpc_ports = {name: int(env[f"LLMOPS_{name.upper()}_PORT"]) for name in SERVICES}
     env["LLMOPS_LOGSINK_COST_ADDRESS"] = processes.address(env, "cost")
     env["LLMOPS_LOGSINK_DRIFT_ADDRESS"] = processes.address(env, "drift")

@@ -92,6 +92,16 @@ def _stream_records_calls(code: str) -> float:
     return REGISTRY.get_sample_value("llmops_rpc_requests_total", labels) or 0.0
 
 
+async def _ship_one(monitor: Monitor) -> common_pb2.CallRecord:
+    """Enqueue one successful call record and wait until LogSink has acknowledged it."""
+    assert monitor.shipper is not None
+    record = records.new_record(model="fake-1", provider="openai", started_ns=10**18)
+    record.status = common_pb2.CALL_STATUS_SUCCESS
+    monitor.shipper.enqueue(record)
+    assert await asyncio.to_thread(monitor.flush, 15)
+    return record
+
+
 async def test_shipper_close_ends_its_record_stream_ok_not_cancelled(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -102,11 +112,7 @@ async def test_shipper_close_ends_its_record_stream_ok_not_cancelled(
             spool_dir=tmp_path / "spool",
             shipper_options={"interval": 0.05},
         )
-        assert monitor.shipper is not None
-        record = records.new_record(model="fake-1", provider="openai", started_ns=10**18)
-        record.status = common_pb2.CALL_STATUS_SUCCESS
-        monitor.shipper.enqueue(record)
-        assert await asyncio.to_thread(monitor.flush, 15)
+        await _ship_one(monitor)
         ok, cancelled = _stream_records_calls("OK"), _stream_records_calls("CANCELLED")
         assert await asyncio.to_thread(monitor.close, 5)
         for _ in range(200):
@@ -170,11 +176,7 @@ async def test_mutual_tls_and_api_key_put_records_in_the_keys_tenant(
             spool_dir=tmp_path / "spool",
             shipper_options={"interval": 0.05},
         )
-        assert monitor.shipper is not None
-        record = records.new_record(model="fake-1", provider="openai", started_ns=10**18)
-        record.status = common_pb2.CALL_STATUS_SUCCESS
-        monitor.shipper.enqueue(record)
-        assert await asyncio.to_thread(monitor.flush, 15)
+        record = await _ship_one(monitor)
         await asyncio.to_thread(monitor.close, 5)
         async with grpc.aio.secure_channel(f"localhost:{built.port}", credentials) as channel:
             stub = logsink_pb2_grpc.LogSinkServiceStub(channel)
