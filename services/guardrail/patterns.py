@@ -25,8 +25,8 @@ import re2
 # Large enough for the DFA of a few dozen alternation-heavy patterns; RE2 falls back
 # to its (still linear) NFA when a DFA would exceed it.
 MAX_MEM = 64 << 20
-SET_SIZE = 32
-WIDE_SET_SIZE = 4
+SET_SIZE = 48
+WIDE_SET_SIZE = 6
 # A counted repetition whose upper bound is at least this makes a pattern "wide".
 WIDE_REPEAT = 20
 _REPEAT_BOUND = re.compile(r"\{\d*,(\d+)\}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import re2
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,13 +21,17 @@ SAMPLE = [
         for a in "abcdefgh"
         for b in "xyz"  # 24 two-letter words
     )
-] * 3  # 72 patterns, repeats included: each index must be reported on its own
+] * 5  # 120 patterns, repeats included: each index must be reported on its own
 
 
 def test_sample_spans_several_sets_of_both_kinds() -> None:
     matcher = PatternSet(SAMPLE)
-    wide = [p for p in SAMPLE if "{0," in p]
-    assert len(matcher._sets) >= 2 + len(wide) // patterns.WIDE_SET_SIZE
+    wide = sum("{0," in p for p in SAMPLE)
+    narrow = len(SAMPLE) - wide
+    assert narrow > patterns.SET_SIZE
+    assert wide > patterns.WIDE_SET_SIZE
+    sets = math.ceil(narrow / patterns.SET_SIZE) + math.ceil(wide / patterns.WIDE_SET_SIZE)
+    assert len(matcher._sets) == sets
 
 
 @given(st.lists(st.sampled_from(["ax", "by", "cz", "hz", "gx", "!", " ", "\n", "q"]), max_size=40))
