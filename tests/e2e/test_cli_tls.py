@@ -13,7 +13,7 @@ from llmops import cli
 
 from services.common import processes
 from services.common.processes import free_ports
-from tests.support.certs import cert_pem, issue, key_pem
+from tests.support.certs import write_pki
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -21,14 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("pki")
-    ca_cert, ca_key = issue("llmops test CA", None, ca=True)
-    server_cert, server_key = issue("localhost", (ca_cert.subject, ca_key))
-    client_cert, client_key = issue("cli", (ca_cert.subject, ca_key))
-    (folder / "ca.pem").write_bytes(cert_pem(ca_cert))
-    (folder / "server.pem").write_bytes(cert_pem(server_cert))
-    (folder / "server.key").write_bytes(key_pem(server_key))
-    (folder / "client.pem").write_bytes(cert_pem(client_cert))
-    (folder / "client.key").write_bytes(key_pem(client_key))
+    write_pki(folder, "cli")
     return folder
 
 
@@ -46,8 +39,8 @@ def address(pki: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         "LLMOPS_DATABASE_URL": f"sqlite:///{tmp}/llmops.db",
         "LLMOPS_EXPERIMENT_PORT": str(port),
         "LLMOPS_EXPERIMENT_METRICS_PORT": str(metrics),
-        "LLMOPS_TLS_CERT_FILE": str(pki / "server.pem"),
-        "LLMOPS_TLS_KEY_FILE": str(pki / "server.key"),
+        "LLMOPS_TLS_CERT_FILE": str(pki / "server_cert.pem"),
+        "LLMOPS_TLS_KEY_FILE": str(pki / "server_key.pem"),
         "LLMOPS_TLS_CLIENT_CA_FILE": str(pki / "ca.pem"),
         "LLMOPS_GRACE_SECONDS": "1",
     }
@@ -67,8 +60,8 @@ def address(pki: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 def mtls(pki: Path) -> list[str]:
     return [
         f"--ca-file={pki / 'ca.pem'}",
-        f"--cert-file={pki / 'client.pem'}",
-        f"--key-file={pki / 'client.key'}",
+        f"--cert-file={pki / 'client_cert.pem'}",
+        f"--key-file={pki / 'client_key.pem'}",
     ]
 
 
@@ -92,6 +85,6 @@ def test_without_a_client_certificate_or_in_plaintext_the_server_is_not_reachabl
 def test_half_a_client_identity_is_a_usage_error(
     pki: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _ = run(f"--cert-file={pki / 'client.pem'}", "status")
+    code, _ = run(f"--cert-file={pki / 'client_cert.pem'}", "status")
     assert code == 2
     assert capsys.readouterr().err == "llmops: --cert-file and --key-file go together\n"

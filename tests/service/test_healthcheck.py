@@ -16,7 +16,7 @@ import pytest
 from services.common.healthcheck import EXIT_NOT_SERVING, EXIT_SERVING, check, main
 from services.common.server import BuiltServer, ServiceSpec, running_server
 from services.common.settings import CommonSettings
-from tests.support.certs import cert_pem, issue, key_pem
+from tests.support.certs import write_pki
 
 SERVICE = "test.v1.ProbeService"
 
@@ -92,12 +92,7 @@ async def test_command_exit_codes(server: BuiltServer) -> None:
 @pytest.fixture
 def pki_files(tmp_path: Path) -> Path:
     """A CA, a server certificate for localhost and a client certificate, as PEM files."""
-    ca_cert, ca_key = issue("healthcheck test CA", None, ca=True)
-    for name, common_name in (("server", "localhost"), ("client", "probe")):
-        cert, key = issue(common_name, (ca_cert.subject, ca_key))
-        (tmp_path / f"{name}_cert.pem").write_bytes(cert_pem(cert))
-        (tmp_path / f"{name}_key.pem").write_bytes(key_pem(key))
-    (tmp_path / "ca.pem").write_bytes(cert_pem(ca_cert))
+    write_pki(tmp_path, "probe")
     return tmp_path
 
 

@@ -51,7 +51,7 @@ from services.guardrail.servicer import SPEC as GUARDRAIL
 from services.guardrail.settings import GuardrailSettings
 from services.logsink.servicer import SPEC as LOGSINK
 from services.logsink.settings import LogSinkSettings, TextMode
-from tests.support.certs import cert_pem, issue, key_pem
+from tests.support.certs import write_pki
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
@@ -99,19 +99,9 @@ class Suite:
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     folder = tmp_path_factory.mktemp("pki")
-    ca_cert, ca_key = issue("llmops security test CA", None, ca=True)
-    server_cert, server_key = issue("localhost", (ca_cert.subject, ca_key))
-    client_cert, client_key = issue("app", (ca_cert.subject, ca_key))
-    contents = {
-        "ca": cert_pem(ca_cert),
-        "server_cert": cert_pem(server_cert),
-        "server_key": key_pem(server_key),
-    }
-    files = {}
-    for name, data in contents.items():
-        files[name] = folder / f"{name}.pem"
-        files[name].write_bytes(data)
-    return Pki(contents["ca"], cert_pem(client_cert), key_pem(client_key), files)
+    contents = write_pki(folder, "app")
+    files = {name: folder / f"{name}.pem" for name in ("ca", "server_cert", "server_key")}
+    return Pki(contents["ca"], contents["client_cert"], contents["client_key"], files)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -50,3 +51,25 @@ def key_pem(key: Key) -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+def write_pki(folder: Path, client_name: str = "client") -> dict[str, bytes]:
+    """A CA, a ``localhost`` server and a ``client_name`` client certificate, as PEM.
+
+    Each is written to ``folder/<name>.pem`` for servers that read files, and returned
+    by name (``ca``, ``server_cert``, ``server_key``, ``client_cert``, ``client_key``)
+    for clients that take bytes.
+    """
+    ca_cert, ca_key = issue("llmops test CA", None, ca=True)
+    server_cert, server_key = issue("localhost", (ca_cert.subject, ca_key))
+    client_cert, client_key = issue(client_name, (ca_cert.subject, ca_key))
+    contents = {
+        "ca": cert_pem(ca_cert),
+        "server_cert": cert_pem(server_cert),
+        "server_key": key_pem(server_key),
+        "client_cert": cert_pem(client_cert),
+        "client_key": key_pem(client_key),
+    }
+    for name, data in contents.items():
+        (folder / f"{name}.pem").write_bytes(data)
+    return contents
