@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,12 +186,16 @@ def percentile_ranks(count: int, percent: int) -> tuple[int, int, float]:
     return low, min(low + 1, count - 1), (exact - 100 * low) / 100
 
 
-def percentile(sorted_values: Sequence[float], percent: int) -> float:
-    """The ``percent`` percentile of ``sorted_values`` (see :func:`percentile_ranks`)."""
-    if not sorted_values:
+def percentile(values: Sequence[float] | Mapping[int, float], count: int, percent: int) -> float:
+    """The ``percent`` percentile of ``count`` sorted values (see :func:`percentile_ranks`).
+
+    ``values`` maps rank to value: the whole sorted list, or only the ranks
+    :func:`percentile_ranks` names (what GetStats fetches from SQL). 0.0 when empty.
+    """
+    if count == 0:
         return 0.0
-    low, high, weight = percentile_ranks(len(sorted_values), percent)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * weight
+    low, high, weight = percentile_ranks(count, percent)
+    return values[low] + (values[high] - values[low]) * weight
 
 
 def _percentile_neighbours(
@@ -359,11 +363,7 @@ class RecordStore:
             count, errors, input_tokens, output_tokens, cached, reasoning = row[len(keys) :]
             if count == 0:
                 continue
-            values = by_rank[group]
-            p50, p95, p99 = (
-                values[low] + (values[high] - values[low]) * weight
-                for low, high, weight in (percentile_ranks(count, p) for p in PERCENTILES)
-            )
+            p50, p95, p99 = (percentile(by_rank[group], count, p) for p in PERCENTILES)
             named = dict(zip([k.name for k in keys], group, strict=True))
             groups.append(
                 GroupStats(

@@ -150,16 +150,16 @@ def test_segment_keys_are_unique_and_scoped_by_tenant() -> None:
 def test_percentile_matches_numpy_linear_definition(values: list[float]) -> None:
     ordered = sorted(values)
     for percent in (50, 95, 99):
-        assert percentile(ordered, percent) == pytest.approx(
+        assert percentile(ordered, len(ordered), percent) == pytest.approx(
             float(np.percentile(ordered, percent, method="linear")), rel=1e-12, abs=1e-9
         )
 
 
 def test_percentile_by_hand() -> None:
-    assert percentile([100, 200, 300, 400], 50) == 250
-    assert percentile([100, 200, 300, 400], 95) == pytest.approx(385)
-    assert percentile([7.0], 99) == 7.0
-    assert percentile([], 50) == 0.0
+    assert percentile([100, 200, 300, 400], 4, 50) == 250
+    assert percentile([100, 200, 300, 400], 4, 95) == pytest.approx(385)
+    assert percentile([7.0], 1, 99) == 7.0
+    assert percentile([], 0, 50) == 0.0
 
 
 def test_label_cap_admits_first_values_then_overflows() -> None:
