@@ -34,6 +34,7 @@ from pathlib import Path
 import grpc
 import tiktoken
 from llmops.v1 import cost_pb2, cost_pb2_grpc
+from logsink_ingest import cpu_seconds
 
 from services.common import processes
 from services.cost.tokens import install_vocabularies
@@ -88,12 +89,6 @@ def texts(count: int = 100, size: int = 1024, seed: int = 7) -> list[str]:
             words.append(rng.choice(WORDS))
         result.append(" ".join(words)[:size])
     return result
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time process ``pid`` has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def measure(rounds: int, folder: Path) -> None:
