@@ -368,3 +368,9 @@ def test_the_largest_price_and_token_count_still_fit_int64_micros() -> None:
     )
     cost = compute_cost(price, Usage(input_tokens=MAX_TOKENS, output_tokens=MAX_TOKENS))
     assert cost.micros < 2**63
+
+
+def test_chatgpt_4o_latest_is_not_priced_as_gpt_4o(table: PriceTable) -> None:
+    # chatgpt-4o-latest stayed at 5/15 when gpt-4o dropped to 2.50/10.
+    assert table.canonical("chatgpt-4o-latest") == "chatgpt-4o-latest"
+    assert cost(table, "chatgpt-4o-latest", Usage(1000, 500)) == 5_000 + 7_500
