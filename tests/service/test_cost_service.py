@@ -197,14 +197,14 @@ async def test_estimate_cost_with_lines_tier_and_unknown_model(
         ),
         timeout=10,
     )
-    # Whole-request tier: 200,000 x 2.50 + 50,000 x 0.625 + 1,000 x 15.00 (per M)
-    assert response.cost == usd(500_000 + 31_250 + 15_000)
+    # Whole-request tier: 200,000 x 2.50 + 50,000 x 0.25 + 1,000 x 15.00 (per M)
+    assert response.cost == usd(500_000 + 12_500 + 15_000)
     assert response.tier_above_input_tokens == 200_000
     assert response.price_found
     assert response.price_effective_from == "2025-06-17"
     assert {line.component: line.price_per_mtok for line in response.lines} == {
         "input": "2.50",
-        "cache_read": "0.625",
+        "cache_read": "0.25",
         "output": "15.00",
     }
     unknown = await sqlite_stub.EstimateCost(
