@@ -47,8 +47,15 @@ _BEDROCK_ID = re.compile(
     r"^(?:(?:us|eu|apac|global|us-gov|ca|jp|au)\.)?"
     r"(?:anthropic|meta|amazon|cohere|mistral|ai21|deepseek|openai)\.(.+?)(?:-v\d+(?::\d+)?)?$"
 )
-# Moving aliases: claude-3-5-sonnet-latest, gemini-1.5-pro-latest.
-_LATEST_SUFFIX = re.compile(r"-latest$")
+# Version labels that name a release of the same model, tried only after the name
+# with them: a moving alias (claude-3-5-sonnet-latest), a Vertex AI version
+# (claude-opus-4-6@default, chat-bison@001), a Gemini stable version
+# (gemini-1.5-pro-001) and a Bedrock version without the vendor prefix
+# (claude-sonnet-4-5-20250929-v1:0). OpenAI's four-digit snapshots (gpt-4-0613,
+# gpt-3.5-turbo-1106) are not among them: those are priced apart.
+_VERSION_SUFFIX = re.compile(r"(?:-latest|@[a-z0-9._-]+|-\d{3}|-v\d+:\d+)$")
+# Azure OpenAI spells GPT-3.5 without the dot: gpt-35-turbo, gpt-35-turbo-0125.
+_AZURE_GPT35 = re.compile(r"^gpt-35(?=-|$)")
 
 
 class TierMode(enum.Enum):
@@ -235,17 +242,28 @@ def model_candidates(model: str) -> list[str]:
     """Names to try for ``model``, most specific first.
 
     ``openai/gpt-4o-2024-08-06`` -> the name itself, without its dated snapshot
-    suffix, without its routing prefix, and without both. A Bedrock id
-    (``us.anthropic.claude-sonnet-4-20250514-v1:0``) and a ``-latest`` alias are
-    reduced to the model name first, after the name as given.
+    suffix, without its routing prefix (any ``provider/`` or ``region/`` segments:
+    ``azure/eu/``, ``vertex_ai/``, ``models/``), and without both. A Bedrock id
+    (``us.anthropic.claude-sonnet-4-20250514-v1:0``) is reduced to the model name
+    with the prefix. Last, the bare name without a version label (``-latest``,
+    ``@default``, ``-001``, ``-v1:0``), so an alias or snapshot entry of its own
+    (``chatgpt-4o-latest``) wins over the model it names a release of.
     """
     name = normalise_model(model)
-    candidates = [name]
     bare = _PROVIDER_PREFIX.sub("", name)
     if bedrock := _BEDROCK_ID.match(bare):
         bare = bedrock.group(1)
-    bare = _LATEST_SUFFIX.sub("", bare)
-    for candidate in (_DATE_SUFFIX.sub("", name), bare, _DATE_SUFFIX.sub("", bare)):
+    bare = _AZURE_GPT35.sub("gpt-3.5", bare)
+    unversioned = _VERSION_SUFFIX.sub("", bare)
+    candidates: list[str] = []
+    for candidate in (
+        name,
+        _DATE_SUFFIX.sub("", name),
+        bare,
+        _DATE_SUFFIX.sub("", bare),
+        unversioned,
+        _DATE_SUFFIX.sub("", unversioned),
+    ):
         if candidate and candidate not in candidates:
             candidates.append(candidate)
     return candidates

@@ -165,6 +165,18 @@ def test_rounding_is_half_up_once_per_call(table: PriceTable) -> None:
         ("gpt-5-chat-latest", "gpt-5"),
         ("gpt-5.1-2025-11-13", "gpt-5.1"),
         ("gemini-3-pro-preview", "gemini-3-pro-preview"),
+        # Routing prefixes of any depth: provider, then region.
+        ("azure/eu/gpt-4o-mini", "gpt-4o-mini"),
+        ("vertex_ai/claude-sonnet-4@20250514", "claude-sonnet-4"),
+        # The name with its prefix is tried before the release label comes off.
+        ("openai/chatgpt-4o-latest", "chatgpt-4o-latest"),
+        ("azure/gpt-4o-2024-05-13", "gpt-4o-2024-05-13"),
+        # Release labels: Vertex AI versions, Gemini stable versions, Bedrock versions.
+        ("vertex_ai/claude-opus-4-6@default", "claude-opus-4-6"),
+        ("models/gemini-1.5-pro-001", "gemini-1.5-pro"),
+        ("bedrock/us-gov-east-1/claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        # Azure spells GPT-3.5 without the dot.
+        ("azure/gpt-35-turbo-0125", "gpt-3.5-turbo"),
     ],
 )
 def test_aliases_and_dated_snapshots(table: PriceTable, name: str, canonical: str) -> None:
@@ -175,6 +187,25 @@ def test_unknown_model_has_no_price(table: PriceTable) -> None:
     assert table.price_at("llama-3.1-70b-instruct", NOW) is None
     # A longer name sharing a prefix is not silently priced as the shorter one.
     assert table.canonical("gpt-4o-audio-preview") is None
+    assert table.canonical("openai/gpt-4o-mini-search-preview") is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # OpenAI's four-digit snapshots are priced apart from the model's current one.
+        "gpt-3.5-turbo-1106",
+        "azure/gpt-35-turbo-0613",
+        # Fine-tuned models cost more than their base model.
+        "ft:gpt-4o-2024-08-06:acme::abc123",
+        # A moving alias with no entry of its own is not guessed.
+        "models/gemini-flash-latest",
+    ],
+)
+def test_release_labels_never_reach_a_differently_priced_model(
+    table: PriceTable, name: str
+) -> None:
+    assert table.canonical(name) is None
 
 
 def test_snapshot_suffix_candidates() -> None:
