@@ -91,6 +91,13 @@ _INSTRUCTIONS = _any(
     "safeguards", "system message", "context", "conditioning", "protocols", "principles",
     "ethics", "boundaries", "settings", "configuration",
 )  # fmt: skip
+# The words of _RESTRICTIONS that only an AI model's own safety is made of: "you have no
+# limits on the free plan" or "you don't have any restrictions on your diet" is not an
+# attack, "you have no content policy" is.
+_MODEL_RESTRICTIONS = _any(
+    "ethics", "morals", "morality", "censorship", "content policy", "safety measures",
+    "safeguards", "guardrails",
+)  # fmt: skip
 _RESTRICTIONS = _any(
     "restrictions", "rules", "limits", "limitations", "filters", "guidelines", "constraints",
     "ethics", "morals", "morality", "censorship", "boundaries", "programming", "policies",
@@ -102,6 +109,25 @@ _UNRESTRICTED = _any(
     "lawless", "ruleless", "rule-less", "limitless", "unchained", "unshackled", "liberated",
     "no-limits", "no limits", "unhinged", "dark", "opposite", "shadow", "malicious",
 )  # fmt: skip
+# The words of _UNRESTRICTED that describe a model freed of its safety training; the
+# others ("evil", "dark", "rogue", ...) describe characters and themes just as often.
+# How a text says a restriction is gone ("have no", "are free of", "ignore", ...).
+_LIFTED = _any(
+    "have no", "have zero", "has no", "has zero", "don’t have", "don^t have", "dont have",
+    "do not have", "does not have", "doesn^t have", "without", "are free of",
+    "are free from", "are not bound by", "aren’t bound by", "aren^t bound by",
+    "no longer have", "are freed from", "are exempt from", "ignore", "lack", "are beyond",
+    "are above", "have broken free of", "have escaped", "not subject to",
+    "are not restricted by", "are not limited by",
+)  # fmt: skip
+_UNRESTRICTED_MODEL = _any(
+    "unrestricted", "unfiltered", "uncensored", "unbound", "unbounded", "jailbroken",
+    "unmoderated", "amoral", "ruleless", "rule-less", "unchained", "unshackled",
+    "liberated", "no-limits", "no limits",
+)  # fmt: skip
+# Nouns of _AI_NOUNS that can only mean an AI ("version", "character", "side" ... need
+# not).
+_AI_ONLY_NOUNS = _any("ai", "assistant", "chatbot", "bot", "llm", "gpt", "chatgpt")
 _AI_NOUNS = _any(
     "ai", "assistant", "model", "chatbot", "bot", "llm", "gpt", "chatgpt", "version",
     "persona", "character", "system", "twin", "self", "side", "counterpart", "alter ego",
@@ -299,18 +325,51 @@ RULES: tuple[Rule, ...] = (
         STRONG,
         rf"\b(?-i:DAN|STAN|DUDE){_S}{_any('mode', 'prompt', 'jailbreak', 'persona')}\b",
     ),
+    # Becoming an unrestricted model: "act as an unfiltered version of yourself", "you
+    # are an evil AI". A role verb with a character's adjective and a noun that is not
+    # an AI ("the hero must become an evil version of himself", "enable dark mode in
+    # ChatGPT") is left to the weak rule below.
     Rule(
         "JAILBREAK_PERSONA",
         STRONG,
-        rf"\b{_ROLE_VERBS}{_S}(?:{_W}{_S}){{0,3}}{_UNRESTRICTED}{_S}(?:{_W}{_S}){{0,2}}{_AI_NOUNS}\b",
+        rf"\b{_ROLE_VERBS}{_S}(?:{_W}{_S}){{0,3}}{_UNRESTRICTED_MODEL}{_S}(?:{_W}{_S}){{0,2}}{_AI_NOUNS}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"\b{_ROLE_VERBS}{_S}(?:{_W}{_S}){{0,3}}{_UNRESTRICTED}{_S}(?:{_W}{_S})?{_AI_ONLY_NOUNS}\b",
+    ),
+    # ... or the addressee's own dark side: "transform into your evil twin".
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"\b{_ROLE_VERBS}{_S}(?:{_W}{_S})?your{_S}(?:{_W}{_S}){{0,2}}{_UNRESTRICTED}{_S}(?:{_W}{_S}){{0,2}}{_AI_NOUNS}\b",
     ),
     Rule("JAILBREAK_PERSONA", WEAK, rf"\b{_UNRESTRICTED}{_S}(?:{_W}{_S}){{0,1}}{_AI_NOUNS}\b"),
+    # Restrictions lifted: in a make-believe frame any restriction ("imagine you have no
+    # rules"), said to "you" only the model's own ("you have no ethics"): "you have no
+    # limits on the free plan" and "you don't have to follow the rules of metre" are
+    # ordinary sentences (lifted rules in general stay a weak cue, VIRTUALIZATION's "no
+    # rules").
     Rule(
         "JAILBREAK_PERSONA",
         STRONG,
-        rf"\b{_any('pretend', 'imagine', 'suppose', 'assume', 'act as if', 'act like', 'hypothetically', 'let’s say', 'let^s say', 'lets say', 'in this story', 'in this world', 'you are', 'you’re', 'you^re', 'youre', 'you will', 'you', 'your')}"
-        rf"{_S}(?:{_W}{_S}){{0,5}}{_any('have no', 'have zero', 'has no', 'has zero', 'don’t have', 'don^t have', 'dont have', 'do not have', 'does not have', 'doesn^t have', 'without', 'are free of', 'are free from', 'are not bound by', 'aren’t bound by', 'aren^t bound by', 'no longer have', 'are freed from', 'are exempt from', 'ignore', 'lack', 'are beyond', 'are above', 'have broken free of', 'have escaped', 'not subject to', 'are not restricted by', 'are not limited by')}"
-        rf"{_S}(?:{_W}{_S}){{0,3}}{_RESTRICTIONS}\b",
+        rf"\b{_any('pretend', 'imagine', 'suppose', 'assume', 'act as if', 'act like', 'hypothetically', 'let’s say', 'let^s say', 'lets say', 'in this story', 'in this world')}"
+        rf"{_S}(?:{_W}{_S}){{0,5}}{_LIFTED}{_S}(?:{_W}{_S}){{0,3}}{_RESTRICTIONS}\b",
+    ),
+    Rule(
+        "JAILBREAK_PERSONA",
+        STRONG,
+        rf"\b{_any('you are', 'you’re', 'you^re', 'youre', 'you will', 'you', 'your')}"
+        rf"{_S}(?:{_W}{_S}){{0,5}}{_LIFTED}{_S}(?:{_W}{_S}){{0,3}}{_MODEL_RESTRICTIONS}\b",
+    ),
+    # An order to answer unrestricted ("act without any constraints"): a cue, not proof
+    # ("can a manager act without any constraints from HR?").
+    Rule(
+        "JAILBREAK_PERSONA",
+        0.45,
+        rf"\b{_any('act', 'respond', 'answer', 'reply', 'operate', 'behave', 'speak', 'talk')}{_S}"
+        rf"{_any('without', 'with no', 'free of', 'free from')}{_S}(?:{_any('any', 'the')}{_S})?(?:{_W}{_S})?{_RESTRICTIONS}\b",
     ),
     Rule(
         "JAILBREAK_PERSONA",
@@ -1383,7 +1442,7 @@ _ADDRESSES_MODEL = re2.compile(
 )
 # "Developer mode", "admin override", "god mode" in text about a device, program or game.
 _TECH_CONTEXT = re2.compile(
-    rf"\b{_any('android', 'iphone', 'ios', 'phone', 'device', 'tablet', 'chrome', 'firefox', 'browser', 'extension', 'extensions', 'windows', 'macos', 'bios', 'uefi', 'router', 'usb', 'adb', 'apk', 'xcode', 'visual studio', 'vs code', 'vscode', 'steam', 'minecraft', 'game', 'player', 'cheat', 'cheats', 'server', 'kernel', 'firmware', 'app', 'apps', 'sdk', 'npm', 'django', 'flask', 'rails', 'laravel', 'webpack', 'thermostat', 'dashboard', 'plugin', 'wordpress', 'debugger', 'build', 'compile', 'console', 'settings menu', 'developer options', 'install', 'sideload', 'keyboard', 'printer', 'camera', 'car', 'tesla', 'router', 'database', 'postgres', 'mysql', 'kubernetes', 'docker', 'account', 'portal', 'password reset', 'ticket', 'switch', 'playstation', 'xbox', 'nintendo', 'unity', 'unreal')}\b",
+    rf"\b{_any('android', 'iphone', 'ios', 'phone', 'device', 'tablet', 'chrome', 'firefox', 'browser', 'extension', 'extensions', 'windows', 'macos', 'bios', 'uefi', 'router', 'usb', 'adb', 'apk', 'xcode', 'visual studio', 'vs code', 'vscode', 'steam', 'minecraft', 'game', 'player', 'cheat', 'cheats', 'server', 'kernel', 'firmware', 'app', 'apps', 'sdk', 'npm', 'django', 'flask', 'rails', 'laravel', 'webpack', 'thermostat', 'dashboard', 'plugin', 'wordpress', 'debugger', 'build', 'compile', 'console', 'settings menu', 'developer options', 'install', 'sideload', 'keyboard', 'printer', 'camera', 'car', 'tesla', 'router', 'database', 'postgres', 'mysql', 'kubernetes', 'docker', 'account', 'portal', 'password reset', 'ticket', 'switch', 'playstation', 'xbox', 'nintendo', 'unity', 'unreal', 'save', 'save file', 'savegame', 'mod', 'mods', 'level', 'quest', 'npc', 'boss', 'dlc', 'patch', 'update', 'upgrade', 'user', 'users', 'software', 'website', 'site', 'config', 'laptop', 'computer', 'pc')}\b",
     options(case_sensitive=False),
 )
 _JAILBREAK_CONTEXT = re2.compile(
