@@ -605,12 +605,20 @@ RULES: tuple[Rule, ...] = (
         r"!\[[^\]\n]{0,200}\]\(\s*https?://[^)\s]{1,400}[?&][^)\s=]{1,40}=[^)\s]{0,400}"
         r"(?:\{|\[|<|\$|%7[bB]|(?i:data|secret|history|conversation|prompt|key|token|password|chat|summary|info|email|message|context|memory))",
     ),
+    # An agent told to act without the user's say: "without asking the user", "skip
+    # confirmation". Consent or permission alone is a weak cue: "tracked without their
+    # consent", "used my photo without permission" are how people describe abuse.
     Rule(
         "TOOL_HIJACK",
         0.55,
         rf"\b{_any('without', 'no need for', 'skip', 'bypass', 'do not ask for', 'don^t ask for', 'dont ask for', 'never ask for')}{_S}(?:{_any('the', 'any', 'asking', 'telling', 'notifying', 'informing', 'waiting for', 'requesting', 'getting')}{_S})?"
-        rf"(?:{_any('the', 'user', 'user’s', 'user^s', 'users', 'human', 'explicit', 'their')}{_S})?{_any('user', 'users', 'human', 'confirmation', 'approval', 'consent', 'permission', 'authorization', 'authorisation')}{_S}?"
-        rf"(?:{_any('confirmation', 'approval', 'consent', 'permission', 'authorization', 'authorisation')}?)\b",
+        rf"(?:(?:{_any('the', 'user', 'user’s', 'user^s', 'users', 'human', 'explicit', 'their')}{_S})?{_any('user', 'users', 'human', 'confirmation', 'approval', 'authorization', 'authorisation')}"
+        rf"|{_any('the user^s', 'the user’s', 'user^s', 'user’s', 'the human^s', 'the user', 'user')}{_S}{_any('consent', 'permission')})\b",
+    ),
+    Rule(
+        "TOOL_HIJACK",
+        WEAK,
+        rf"\b{_any('without', 'no need for', 'do not ask for', 'don^t ask for', 'dont ask for', 'never ask for')}{_S}(?:{_any('any', 'their', 'the', 'explicit', 'asking for')}{_S})?{_any('consent', 'permission')}\b",
     ),
     Rule(
         "TOOL_HIJACK",
