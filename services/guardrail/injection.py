@@ -150,12 +150,13 @@ _DATA_NOUNS = _any(
     "file", "website", "site", "review", "content", "article", "resume", "cv", "pdf",
     "post", "comment", "ticket", "note", "transcript", "invoice", "readme", "repository",
 )  # fmt: skip
-_REVEAL = _any(
+_REVEAL_ORDERS = _any(
     "reveal", "show", "print", "display", "output", "repeat", "recite", "dump", "leak",
     "expose", "share", "tell me", "give me", "provide", "write out", "list", "disclose",
     "spell out", "echo", "return", "paste", "copy", "send me", "read back", "type out",
-    "what is", "what are", "what was", "what were", "whats", 'what^s',
 )  # fmt: skip
+_REVEAL_QUESTIONS = _any("what is", "what are", "what was", "what were", "whats", "what^s")
+_REVEAL = f"(?:{_REVEAL_ORDERS}|{_REVEAL_QUESTIONS})"
 _SECRET_PROMPT = (
     _any(
         "system", "initial", "original", "hidden", "secret", "internal", "developer",
@@ -456,10 +457,23 @@ RULES: tuple[Rule, ...] = (
         STRONG,
         rf"\b{_REVEAL}{_S}(?:{_W}{_S}){{0,3}}your{_S}(?:{_W}{_S}){{0,2}}{_SECRET_PROMPT}\b",
     ),
+    # Asked for its instructions or prompt, or ordered to show its rules. Asking what its
+    # rules or guidelines are is what users ask an assistant every day ("what are your
+    # guidelines on writing about violence?"): a weak cue.
     Rule(
         "PROMPT_LEAK",
         MEDIUM,
-        rf"\b{_REVEAL}{_S}(?:{_W}{_S}){{0,3}}your{_S}(?:{_any('instructions', 'rules', 'directives', 'guidelines', 'prompt', 'programming', 'configuration', 'system message', 'context window', 'preprompt', 'pre-prompt', 'initialization', 'guardrails')})\b",
+        rf"\b{_REVEAL}{_S}(?:{_W}{_S}){{0,3}}your{_S}(?:{_any('instructions', 'directives', 'prompt', 'configuration', 'system message', 'context window', 'preprompt', 'pre-prompt', 'initialization')})\b",
+    ),
+    Rule(
+        "PROMPT_LEAK",
+        MEDIUM,
+        rf"\b{_REVEAL_ORDERS}{_S}(?:{_W}{_S}){{0,3}}your{_S}(?:{_any('rules', 'guidelines', 'programming', 'guardrails')})\b",
+    ),
+    Rule(
+        "PROMPT_LEAK",
+        WEAK,
+        rf"\b{_REVEAL_QUESTIONS}{_S}(?:{_W}{_S}){{0,3}}your{_S}(?:{_any('rules', 'guidelines', 'programming', 'guardrails')})\b",
     ),
     Rule(
         "PROMPT_LEAK",
@@ -838,11 +852,13 @@ RULES: tuple[Rule, ...] = (
         rf"(?:<!--|\[//\]:\s*#|\[comment\]:\s*#|display\s*:\s*none|font-size\s*:\s*0|visibility\s*:\s*hidden|opacity\s*:\s*0[;\"' ]|color\s*:\s*(?:white|#fff))[^\n]{{0,300}}?"
         rf"\b(?:{_AI_ADDRESS}|{_any('instructions', 'instruction', 'system prompt', 'ignore', 'disregard', 'reveal', 'exfiltrate', 'forward', 'append')})\b",
     ),
-    # An AI addressed inside content, then told to act against the user.
+    # An AI addressed inside content, then told to act against the user. The address
+    # ends at a colon, comma, semicolon or a dash between spaces, not at the hyphen of
+    # "e-mails" ("an LLM agent that reads e-mails and can send ...").
     Rule(
         "INDIRECT_INJECTION",
         MEDIUM,
-        rf"\b{_AI_ADDRESS}s?\b[^\n.!?]{{0,60}}?[:,;\-—]\s*(?:{_W}{_S}){{0,4}}"
+        rf"\b{_AI_ADDRESS}s?\b[^\n.!?]{{0,60}}?(?:[:,;—–]|\s-)\s+(?:{_W}{_S}){{0,4}}"
         rf"{_any('ignore', 'disregard', 'silently', 'quietly', 'secretly', 'forward', 'exfiltrate', 'upload', 'reveal', 'leak', 'delete', 'rank this', 'rate this', 'recommend only', 'do not tell', 'don^t tell', 'without telling', 'the user has authorised', 'the user has authorized', 'the user has approved', 'you are authorised', 'you are authorized', 'you must now', 'instead', 'append', 'add my', 'push', 'send')}\b",
     ),
     Rule(
