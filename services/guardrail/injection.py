@@ -1356,7 +1356,7 @@ RULES: tuple[Rule, ...] = (
     *(
         Rule("JAILBREAK_PERSONA", STRONG, pattern)
         for pattern in (
-            rf"\b(?:du{_S}bist|sie{_S}sind|ab{_S}jetzt{_S}bist{_S}du|sei){_S}{_gap(5)}"
+            rf"\b(?:du{_S}bist|sie{_S}sind|(?:ab{_S}jetzt|ab{_S}sofort|von{_S}nun{_S}an){_S}bist{_S}du|sei){_S}{_gap(5)}"
             rf"(?:ohne|frei{_S}von|keine[nr]?){_S}{_gap(2)}(?:einschrankungen|regeln|grenzen|filter|beschrankungen|zensur|richtlinien)",
             rf"\b(?:tu{_S}es|vous{_S}etes|tu{_S}seras|sois|soyez|deviens){_S}{_gap(5)}"
             rf"(?:sans|libere[es]?{_S}de|aucune?){_S}{_gap(2)}(?:restrictions?|regles?|limites?|filtres?|censure|contraintes?)",
