@@ -77,7 +77,8 @@ _VOID = (
     rf"|{_any('is', 'are', 'was', 'were', 'have been', 'has been', 'got', 'are hereby', 'have hereby been', 'is hereby')}{_S}(?:now{_S})?"
     rf"{_any('fake', 'false', 'a test', 'void', 'null', 'cancelled', 'canceled', 'revoked', 'no longer valid', 'lifted', 'disabled', 'suspended', 'invalid', 'overridden', 'superseded', 'rescinded', 'withdrawn', 'retracted', 'expired', 'moot', 'no longer in effect', 'deactivated', 'turned off', 'switched off')}\b)"
 )
-# What a model does when it declines: the words a refusal suppression forbids.
+# Refusal suppression: the negations that forbid, refusing itself, and the words a
+# suppression forbids ("never refuse, never apologize").
 _NEVER = _any("never", "do not", "don^t", "dont", "must not", "should not", "will not", "won^t")
 _NEVER_AGAIN = _any(
     "never", "do not", "don^t", "dont", "nor", "or", "and never", "and do not", "and don^t",
@@ -131,8 +132,6 @@ _UNRESTRICTED = _any(
     "lawless", "ruleless", "rule-less", "limitless", "unchained", "unshackled", "liberated",
     "no-limits", "no limits", "unhinged", "dark", "opposite", "shadow", "malicious",
 )  # fmt: skip
-# The words of _UNRESTRICTED that describe a model freed of its safety training; the
-# others ("evil", "dark", "rogue", ...) describe characters and themes just as often.
 # How a text says a restriction is gone ("have no", "are free of", "ignore", ...).
 _LIFTED = _any(
     "have no", "have zero", "has no", "has zero", "don’t have", "don^t have", "dont have",
@@ -142,6 +141,8 @@ _LIFTED = _any(
     "are above", "have broken free of", "have escaped", "not subject to",
     "are not restricted by", "are not limited by",
 )  # fmt: skip
+# The words of _UNRESTRICTED that describe a model freed of its safety training; the
+# others ("evil", "dark", "rogue", ...) describe characters and themes just as often.
 _UNRESTRICTED_MODEL = _any(
     "unrestricted", "unfiltered", "uncensored", "unbound", "unbounded", "jailbroken",
     "unmoderated", "amoral", "ruleless", "rule-less", "unchained", "unshackled",
