@@ -3,8 +3,12 @@
 Patterns catch the phrasings they were written for; paraphrases slip through. This
 tier embeds the text with all-MiniLM-L6-v2 (the suite's one shared loader) and
 compares it with a corpus of known attack styles (``data/attacks.jsonl``), embedded
-once at start-up. Long texts are cut into sentence windows so that one injected
-paragraph inside a long e-mail or web page is not diluted by the rest.
+once at start-up. Texts are cut into sentence windows so that one injected
+instruction inside a long e-mail or web page is not diluted by the rest: each
+sentence on its own, the whole text too when it is short. The model's cost is the
+tokens it embeds, so every sentence is embedded once; only when a sentence is related
+to an attack at all (above :data:`SIMILARITY_FLOOR`) is it embedded again with each
+neighbour, for an attack written across two sentences of a longer text.
 
 The cosine similarity of the closest window to the closest corpus entry is mapped
 linearly to a score: :data:`SIMILARITY_FLOOR` (unrelated text sits well below it) is
@@ -33,7 +37,9 @@ from services.guardrail.patterns import options
 CORPUS_FILE = Path(__file__).parent / "data" / "attacks.jsonl"
 SIMILARITY_FLOOR = 0.45
 SIMILARITY_CEILING = 0.80
-MAX_WINDOWS = 48
+# Sentences embedded at most: the tokens the former cap of 48 windows spent, half
+# of them sentence pairs.
+MAX_WINDOWS = 72
 _WINDOW_CHARS = 400
 _SENTENCE = re2.compile(r"[^.!?\n]+[.!?\n]*", options())
 
@@ -65,27 +71,45 @@ def load_corpus(path: Path = CORPUS_FILE) -> list[AttackExample]:
     return examples
 
 
-def windows(text: str) -> list[tuple[int, int]]:
-    """Spans of single sentences and adjacent pairs, at most :data:`MAX_WINDOWS`.
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Spans of the text's sentences (lines count as sentences), blank ones left out."""
+    return [m.span() for m in _SENTENCE.finditer(text) if m.group().strip()]
 
-    A text longer than the window budget is sampled evenly, so an injection at the
-    end of a long document is looked at as much as one at the start.
+
+def windows(text: str) -> list[tuple[int, int]]:
+    """The whole text when it is short, then each sentence, at most :data:`MAX_WINDOWS`.
+
+    A text longer than the window budget is sampled evenly, its first and last
+    sentences included, so an injection at the end of a long document is looked at
+    as much as one at the start.
     """
-    sentences = [m.span() for m in _SENTENCE.finditer(text) if m.group().strip()]
-    spans: list[tuple[int, int]] = []
-    if len(text) <= _WINDOW_CHARS:
-        spans.append((0, len(text)))
-    for index, (start, end) in enumerate(sentences):
-        spans.append((start, min(end, start + _WINDOW_CHARS)))
-        if index + 1 < len(sentences):
-            pair_end = sentences[index + 1][1]
-            if pair_end - start <= _WINDOW_CHARS:
-                spans.append((start, pair_end))
+    spans = [(0, len(text))] if len(text) <= _WINDOW_CHARS else []
+    spans.extend((start, min(end, start + _WINDOW_CHARS)) for start, end in sentences(text))
     unique = list(dict.fromkeys(spans))
     if len(unique) > MAX_WINDOWS:
-        step = len(unique) / MAX_WINDOWS
-        unique = [unique[int(i * step)] for i in range(MAX_WINDOWS)]
+        last = len(unique) - 1
+        unique = [unique[round(i * last / (MAX_WINDOWS - 1))] for i in range(MAX_WINDOWS)]
     return unique
+
+
+def neighbour_pairs(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """The sentence that starts at ``span`` joined with the one before and the one after.
+
+    Pairs longer than the window budget are left out; there are none when ``span`` is
+    not a sentence, or is the whole short text (which already holds every pair).
+    """
+    found = sentences(text)
+    starts = [start for start, _ in found]
+    if span[0] not in starts or (len(found) > 1 and span == (0, len(text))):
+        return []
+    index = starts.index(span[0])
+    pairs = []
+    for first, second in ((index - 1, index), (index, index + 1)):
+        if first >= 0 and second < len(found):
+            pair = (found[first][0], found[second][1])
+            if pair[1] - pair[0] <= _WINDOW_CHARS:
+                pairs.append(pair)
+    return pairs
 
 
 def similarity_score(similarity: float) -> float:
@@ -118,6 +142,14 @@ class SemanticDetector:
             return []
         similarities, indices = self.nearest([norm.text[s:e] for s, e in spans])
         best = int(similarities.argmax())
+        if similarity_score(float(similarities[best])) > 0.0:
+            pairs = neighbour_pairs(norm.text, spans[best])
+            if pairs:
+                more, more_indices = self.nearest([norm.text[s:e] for s, e in pairs])
+                spans = spans + pairs
+                similarities = np.concatenate([similarities, more])
+                indices = np.concatenate([indices, more_indices])
+                best = int(similarities.argmax())
         score = similarity_score(float(similarities[best]))
         if score <= 0.0:
             return []
