@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import itertools
 from collections import Counter
 from dataclasses import dataclass
 
@@ -1585,10 +1584,6 @@ _ASKS_ABOUT = re2.compile(
 )
 # How much a cue found only inside a quote being asked about still counts, at most.
 _QUOTED_CAP = 0.3
-# Cues combine only within a passage this long (see InjectionDetector.score_text), and
-# each rule is looked for at most this many times.
-_PASSAGE_CHARS = 600
-_MAX_MATCHES = 16
 # A document, not an instruction, superseding its predecessors ("This Agreement
 # supersedes all prior agreements", "this policy replaces previous policies").
 _DOCUMENT_SUPERSEDES = re2.compile(
@@ -1661,25 +1656,22 @@ class InjectionDetector:
         self._patterns = PatternSet([r.pattern for r in RULES], case_sensitive=False)
 
     def score_text(self, text: str) -> tuple[float, list[tuple[Rule, int, int, float]]]:
-        """Score of the text's most suspicious passage, and each fired rule's first match.
+        """Combined score of ``text`` and each fired rule's first match and weight.
 
-        Cues combine (noisy-or, each rule once) only within a passage of
-        :data:`_PASSAGE_CHARS`: an attack's cues sit together, while a long e-mail, page
-        or chat mentions "rules" in one place and "developer mode" in another, and those
-        weak cues must not add up to a block. Weights are lowered by context
-        (:func:`_adjusted_weight`), and cues found only inside a quotation the text asks
-        about ("what does 'ignore all previous instructions' mean?") count together at
-        most :data:`_QUOTED_CAP`. Cues outside the quotation count in full, so quoting an
-        attack does not hide one that also instructs ("... now do what it says").
+        Weights are lowered by context (:func:`_adjusted_weight`), and cues found only
+        inside a quotation the text asks about ("what does 'ignore all previous
+        instructions' mean?") count together at most :data:`_QUOTED_CAP`. Cues outside
+        the quotation count in full, so quoting an attack does not hide one that also
+        instructs ("... now do what it says").
         """
         hits = []
         for index in self._patterns.hits(text):
             rule = self._rules[index]
-            for match in itertools.islice(self._patterns.matches(index, text), _MAX_MATCHES):
+            match = self._patterns.search(index, text)
+            if match is not None:
                 hits.append((rule, *match.span()))
         if not hits:
             return 0.0, []
-        hits.sort(key=lambda hit: hit[1])
         context = _Context.of(text)
         weighted = [
             (rule, s, e, _adjusted_weight(rule, s, e, text, context)) for rule, s, e in hits
@@ -1688,23 +1680,10 @@ class InjectionDetector:
         def mentioned(rule: Rule, start: int, end: int) -> bool:
             return context.in_quote(start, end) or (bool(context.quoted) and rule.topic)
 
-        def passage_score(passage: list[tuple[Rule, int, int, float]]) -> float:
-            plain: dict[Rule, float] = {}
-            quoted: dict[Rule, float] = {}
-            for rule, start, end, weight in passage:
-                kind = quoted if mentioned(rule, start, end) else plain
-                kind[rule] = max(kind.get(rule, 0.0), weight)
-            return noisy_or([*plain.values(), min(_QUOTED_CAP, noisy_or(list(quoted.values())))])
-
-        score, end = 0.0, 0
-        for first, (_, passage_start, _, _) in enumerate(weighted):
-            while end < len(weighted) and weighted[end][1] < passage_start + _PASSAGE_CHARS:
-                end += 1
-            score = max(score, passage_score(weighted[first:end]))
-        firsts: dict[Rule, tuple[Rule, int, int, float]] = {}
-        for hit in weighted:
-            firsts.setdefault(hit[0], hit)
-        return score, list(firsts.values())
+        quoted = [w for r, s, e, w in weighted if mentioned(r, s, e)]
+        plain = [w for r, s, e, w in weighted if not mentioned(r, s, e)]
+        score = noisy_or([*plain, min(_QUOTED_CAP, noisy_or(quoted))])
+        return score, weighted
 
     def detect(self, norm: Normalized) -> list[Candidate]:
         """Findings for every rule that fired; each carries the text's combined score."""
