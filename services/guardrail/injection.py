@@ -73,7 +73,7 @@ _OVERRIDE_VERBS = _any(
 )  # fmt: skip
 # How a text declares instructions void ("are no longer valid", "have been revoked").
 _VOID = (
-    rf"(?:{_any('never existed', 'never happened', 'were never given', 'was never given', 'do not exist', 'don^t exist', 'does not exist', 'doesn^t exist', 'no longer apply', 'no longer applies', 'don^t apply', 'do not apply', 'doesn^t apply', 'does not apply')}\b"
+    rf"(?:{_any('never existed', 'never happened', 'were never given', 'was never given', 'do not exist', 'don^t exist', 'does not exist', 'doesn^t exist', 'did not exist', 'didn^t exist', 'no longer apply', 'no longer applies', 'don^t apply', 'do not apply', 'doesn^t apply', 'does not apply')}\b"
     rf"|{_any('is', 'are', 'was', 'were', 'have been', 'has been', 'got', 'are hereby', 'have hereby been', 'is hereby')}{_S}(?:now{_S})?"
     rf"{_any('fake', 'false', 'a test', 'void', 'null', 'cancelled', 'canceled', 'revoked', 'no longer valid', 'lifted', 'disabled', 'suspended', 'invalid', 'overridden', 'superseded', 'rescinded', 'withdrawn', 'retracted', 'expired', 'moot', 'no longer in effect', 'deactivated', 'turned off', 'switched off')}\b)"
 )
@@ -112,7 +112,7 @@ _INSTRUCTIONS = _any(
     "rule", "guidelines", "guideline", "guidance", "directions", "restriction", "constraint", "commands", "orders", "constraints", "restrictions",
     "guardrails", "programming", "training", "policies", "policy", "limitations", "filters",
     "safeguards", "system message", "context", "conditioning", "protocols", "principles",
-    "ethics", "boundaries", "settings", "configuration",
+    "ethics", "boundaries", "settings", "configuration", "brief", "briefing",
 )  # fmt: skip
 # The words of _RESTRICTIONS that only an AI model's own safety is made of: "you have no
 # limits on the free plan" or "you don't have any restrictions on your diet" is not an
@@ -319,6 +319,49 @@ RULES: tuple[Rule, ...] = (
         rf"{_INSTRUCTIONS}{_S}(?:{_any('will', 'shall', 'must', 'now')}{_S})?"
         rf"{_any('supersede', 'supersedes', 'override', 'overrides', 'replace', 'replaces', 'take precedence', 'takes precedence', 'overrule', 'overrules', 'trump', 'trumps', 'outrank', 'outranks', 'have priority', 'has priority')}",
     ),
+    # A model's safety named and declared void or switched off: "content policies do not
+    # exist", "safety checks are off", "turn off content filtering", "past directions:
+    # cancelled", a config line "policy=off".
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        STRONG,
+        rf"\b{_any('content', 'safety', 'moderation', 'ethical', 'openai', 'openai^s', 'anthropic', 'anthropic^s')}{_S}"
+        rf"{_any('policies', 'policy', 'guidelines', 'rules', 'filters', 'restrictions', 'guardrails', 'checks', 'filtering', 'settings')}{_S}(?:{_W}{_S}){{0,2}}?{_VOID}",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        0.45,
+        rf"\b{_any('safety checks', 'safety filters', 'safety filter', 'content filter', 'content filters', 'content filtering', 'guardrails', 'moderation', 'censorship', 'restrictions', 'filters', 'safety mode', 'safe mode', 'your filters', 'your safeguards', 'safeguards')}{_S}"
+        rf"{_any('are', 'is', 'have been', 'has been')}{_S}(?:now{_S})?{_any('off', 'disabled', 'deactivated', 'turned off', 'switched off', 'removed', 'lifted', 'gone', 'down', 'bypassed', 'suspended')}\b"
+        rf"|\b{_any('turn off', 'switch off', 'disable', 'deactivate', 'bypass', 'remove', 'drop', 'lift', 'suspend')}{_S}(?:{_any('your', 'the', 'all', 'all your', 'any')}{_S})?"
+        rf"{_any('content filtering', 'content filter', 'content filters', 'safety filters', 'safety filter', 'safety checks', 'guardrails', 'safeguards', 'moderation', 'censorship', 'ethical guidelines', 'safety guidelines', 'safety layer', 'safety protocols')}\b",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        STRONG,
+        rf"\b{_any('past', 'previous', 'prior', 'old', 'earlier', 'former', 'original', 'all prior', 'all previous')}{_S}{_INSTRUCTIONS}\s*[:=\-—]+\s*"
+        rf"{_any('cancelled', 'canceled', 'void', 'revoked', 'null', 'none', 'deleted', 'cleared', 'withdrawn', 'invalid', 'overridden', 'ignored', 'disabled', 'off')}\b",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        MEDIUM,
+        rf"\b{_any('policy', 'safety', 'moderation', 'censorship', 'guardrails', 'content_filter', 'content-filter', 'contentfilter', 'safe_mode', 'safety_mode', 'safety_filter', 'safety-filter')}\s*[=:]\s*{_any('off', 'none', 'disabled', 'false', 'unrestricted', 'bypass', 'null')}\b"
+        rf"|\bmode\s*[=:]\s*{_any('unrestricted', 'uncensored', 'unfiltered', 'jailbreak', 'jailbroken', 'dan', 'god', 'developer')}\b",
+    ),
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        0.45,
+        rf"\b{_any('prior', 'previous', 'earlier', 'all', 'the')}{_S}{_any('context', 'conversation', 'instructions', 'memory', 'history', 'session')}{_S}"
+        rf"{_any('is', 'are', 'has been', 'have been', 'was', 'were')}{_S}(?:now{_S})?{_any('cleared', 'wiped', 'erased', 'reset', 'deleted', 'purged')}\b",
+    ),
+    # Breaking its own rules, by permission or order: "I give you permission to break
+    # your rules" (a cue: "I'll break your rules in this board game").
+    Rule(
+        "INSTRUCTION_OVERRIDE",
+        0.45,
+        rf"\b{_any('break', 'violate', 'bend', 'disobey', 'ignore', 'go against', 'step outside')}{_S}(?:{_any('all', 'any', 'all of')}{_S})?your{_S}(?:own{_S})?"
+        rf"{_any('rules', 'guidelines', 'programming', 'policies', 'content policy', 'safety rules', 'restrictions', 'principles', 'ethics', 'training')}\b",
+    ),
     # Instructions declared void. Said of the model's own ("your instructions have been
     # revoked", "the system prompt was a test") it is an override; said of instructions
     # in general with everyday words ("the original instructions are wrong, the screw
@@ -420,7 +463,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "JAILBREAK_PERSONA",
         0.45,
-        rf"\b{_any('act', 'respond', 'answer', 'reply', 'operate', 'behave', 'speak', 'talk')}{_S}"
+        rf"\b{_any('act', 'respond', 'answer', 'reply', 'operate', 'behave', 'speak', 'talk')}{_S}(?:{_W}{_S}){{0,3}}?"
         rf"{_any('without', 'with no', 'free of', 'free from')}{_S}(?:{_any('any', 'the')}{_S})?(?:{_W}{_S})?{_RESTRICTIONS}\b",
     ),
     Rule(
@@ -506,7 +549,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "PROMPT_LEAK",
         STRONG,
-        rf"\b{_REVEAL}{_S}(?:{_W}{_S}){{0,3}}your{_S}(?:{_W}{_S}){{0,2}}{_SECRET_PROMPT}\b",
+        rf"\b{_REVEAL}{_S}(?:{_W}{_S}){{0,4}}your{_S}(?:{_W}{_S}){{0,2}}{_SECRET_PROMPT}\b",
     ),
     # Asked for its instructions or prompt, or ordered to show its rules. Asking what its
     # rules or guidelines are is what users ask an assistant every day ("what are your
@@ -550,7 +593,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "PROMPT_LEAK",
         MEDIUM,
-        rf"\b{_any('prompt', 'prompts', 'instructions', 'rules', 'directives', 'configuration', 'guidelines')}{_S}(?:{_W}{_S}){{0,3}}"
+        rf"\b{_any('prompt', 'prompts', 'instructions', 'rules', 'directives', 'configuration', 'guidelines', 'system message', 'preamble', 'system prompt')}{_S}(?:{_W}{_S}){{0,3}}"
         rf"{_any('verbatim', 'word for word', 'word-for-word', 'in full', 'in their entirety', 'in its entirety', 'exactly as written', 'exactly as given', 'character for character', 'without modification', 'unmodified', 'in a code block', 'inside a code block')}",
     ),
     Rule(
@@ -572,7 +615,7 @@ RULES: tuple[Rule, ...] = (
         "REFUSAL_SUPPRESSION",
         0.4,
         rf"\b{_any('without', 'no', 'skip', 'skip the', 'omit', 'omit the', 'leave out', 'drop the', 'minus', 'free of')}{_S}(?:{_any('any', 'all', 'the', 'your')}{_S})?(?:{_any('kind of', 'kinds of', 'form of', 'sort of', 'type of')}{_S})?"
-        rf"{_any('warnings', 'warning', 'disclaimers', 'disclaimer', 'caveats', 'moralizing', 'moralising', 'lectures', 'lecturing', 'refusing', 'refusal', 'ethical notes', 'ethical commentary', 'censorship', 'filtering', 'refusals', 'safety notes', 'safety warnings', 'moral judgement', 'moral judgment', 'judgement', 'judgment', 'sermons', 'hedging', 'ethics lecture')}\b",
+        rf"{_any('warnings', 'warning', 'disclaimers', 'disclaimer', 'caveats', 'moralizing', 'moralising', 'lectures', 'lecturing', 'refusing', 'refusal', 'ethical notes', 'ethical commentary', 'censorship', 'filtering', 'refusals', 'safety notes', 'safety warnings', 'moral judgement', 'moral judgment', 'judgement', 'judgment', 'sermons', 'hedging', 'ethics lecture', 'lecture', 'moral lecture')}\b",
     ),
     Rule(
         "REFUSAL_SUPPRESSION",
