@@ -24,7 +24,7 @@ from services.guardrail.engine import GuardrailEngine
 from services.guardrail.injection import noisy_or
 from services.guardrail.normalize import normalize
 from services.guardrail.policy import parse_policies
-from services.guardrail.semantic import SemanticDetector, load_corpus
+from services.guardrail.semantic import SemanticDetector, load_contrast, load_corpus
 
 DATA = Path(__file__).parents[1] / "tests" / "data"
 THRESHOLD = 0.5
@@ -113,7 +113,7 @@ def pii(guard: GuardrailEngine) -> None:
 def main() -> None:
     semantic = None
     if "--no-semantic" not in sys.argv:
-        semantic = SemanticDetector(get_encoder("cpu"), load_corpus())
+        semantic = SemanticDetector(get_encoder("cpu"), load_corpus(), load_contrast())
     guard = engine()
     injection(guard, semantic)
     pii(guard)

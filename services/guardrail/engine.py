@@ -33,7 +33,13 @@ from services.guardrail.normalize import Normalized, defuse, is_invisible, norma
 from services.guardrail.pii import PII, PRIORITY, SECRETS, EntityDetector
 from services.guardrail.policy import DetectorConfig, Policy, PolicySet, load_policies
 from services.guardrail.pseudonym import Pseudonymizer
-from services.guardrail.semantic import Encoder, EncoderLoader, SemanticDetector, load_corpus
+from services.guardrail.semantic import (
+    Encoder,
+    EncoderLoader,
+    SemanticDetector,
+    load_contrast,
+    load_corpus,
+)
 
 DEFAULT_MAX_TEXT_LENGTH = 100_000
 # Findings listed in one result (and in one stream response). A text made of thousands
@@ -145,7 +151,9 @@ class GuardrailEngine:
     def _semantic_detector(self) -> SemanticDetector:
         with self._semantic_lock:
             if self._semantic is None:
-                self._semantic = SemanticDetector(self._encoder_loader(), load_corpus())
+                self._semantic = SemanticDetector(
+                    self._encoder_loader(), load_corpus(), load_contrast()
+                )
             return self._semantic
 
     def check_input(self, text: str, *, tenant: str, policy: str = "") -> GuardResult:

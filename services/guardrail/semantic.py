@@ -16,12 +16,18 @@ linearly to a score: :data:`SIMILARITY_FLOOR` (unrelated text sits well below it
 threshold of 0.5 means cosine 0.62. The two constants come from MiniLM's general
 behaviour (unrelated sentences rarely exceed 0.4, paraphrases usually exceed 0.8),
 not from the evaluation set.
+
+Closeness of topic is not intent: "how do jailbreaks work?", "act as a French tutor",
+"a rogue AI in my novel" sit near attacks. A window at least as close to one of a set of
+ordinary requests on those topics (``data/benign_contrast.jsonl``) as to any attack
+counts as unrelated: a two-class nearest neighbour, so an attack still wins where it is
+the closer of the two.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -35,6 +41,7 @@ from services.guardrail.normalize import Normalized
 from services.guardrail.patterns import options
 
 CORPUS_FILE = Path(__file__).parent / "data" / "attacks.jsonl"
+CONTRAST_FILE = Path(__file__).parent / "data" / "benign_contrast.jsonl"
 SIMILARITY_FLOOR = 0.45
 SIMILARITY_CEILING = 0.80
 # Sentences embedded at most: the tokens the former cap of 48 windows spent, half
@@ -69,6 +76,15 @@ def load_corpus(path: Path = CORPUS_FILE) -> list[AttackExample]:
             row = json.loads(line)
             examples.append(AttackExample(row["style"], row["text"]))
     return examples
+
+
+def load_contrast(path: Path = CONTRAST_FILE) -> list[str]:
+    """Read the ordinary requests on attack topics ({"topic": ..., "text": ...} per line)."""
+    return [
+        json.loads(line)["text"]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
@@ -121,19 +137,31 @@ def similarity_score(similarity: float) -> float:
 class SemanticDetector:
     """Nearest-neighbour search of text windows against the embedded attack corpus."""
 
-    def __init__(self, encoder: Encoder, corpus: list[AttackExample]) -> None:
+    def __init__(
+        self, encoder: Encoder, corpus: list[AttackExample], contrast: Sequence[str] = ()
+    ) -> None:
         if not corpus:
             raise ValueError("the attack corpus is empty")
         self._encoder = encoder
         self._corpus = corpus
         self._matrix = np.asarray(encoder.encode([e.text for e in corpus]), dtype=np.float32)
+        self._contrast = (
+            np.asarray(encoder.encode(list(contrast)), dtype=np.float32) if contrast else None
+        )
 
     def nearest(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Best cosine similarity and corpus index for each text."""
+        """Best cosine similarity to an attack, and its corpus index, for each text.
+
+        0.0 for a text at least as close to an ordinary request of the contrast set.
+        """
         vectors = np.asarray(self._encoder.encode(texts), dtype=np.float32)
         similarities = vectors @ self._matrix.T
         best = similarities.argmax(axis=1)
-        return similarities[np.arange(len(texts)), best], best
+        attack = similarities[np.arange(len(texts)), best]
+        if self._contrast is not None:
+            ordinary = (vectors @ self._contrast.T).max(axis=1)
+            attack = np.where(ordinary >= attack, np.float32(0.0), attack)
+        return attack, best
 
     def detect(self, norm: Normalized) -> list[Candidate]:
         """At most one candidate: the window most similar to a known attack."""

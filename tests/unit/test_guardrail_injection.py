@@ -12,7 +12,7 @@ import pytest
 
 from services.guardrail.injection import InjectionDetector
 from services.guardrail.normalize import normalize
-from services.guardrail.semantic import load_corpus
+from services.guardrail.semantic import load_contrast, load_corpus
 
 EVAL_FILE = Path(__file__).parents[1] / "data" / "injection_eval.jsonl"
 THRESHOLD = 0.5
@@ -123,6 +123,20 @@ def test_attack_corpus_and_evaluation_set_share_no_text() -> None:
     corpus_shingles = set().union(*(_shingles(t, 40) for t in corpus))
     for row in _eval_rows():
         assert not (_shingles(row["text"], 40) & corpus_shingles), row["text"]
+
+
+def test_contrast_set_shares_no_text_with_any_evaluation_set() -> None:
+    """The ordinary requests the semantic tier contrasts with are not evaluation texts."""
+    contrast_shingles = set().union(*(_shingles(t, 40) for t in load_contrast()))
+    for name in (
+        "injection_eval.jsonl",
+        "injection_heldout.jsonl",
+        "injection_public.jsonl",
+        "benign_prompts.jsonl",
+    ):
+        for line in (EVAL_FILE.parent / name).read_text(encoding="utf-8").splitlines():
+            text = json.loads(line)["text"]
+            assert not (_shingles(text, 40) & contrast_shingles), (name, text)
 
 
 @pytest.mark.parametrize(
