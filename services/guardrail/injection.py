@@ -27,6 +27,7 @@ import base64
 import binascii
 from collections import Counter
 from dataclasses import dataclass
+from itertools import islice
 
 import re2
 
@@ -1627,6 +1628,8 @@ _ASKS_ABOUT = re2.compile(
 )
 # How much a cue found only inside a quote being asked about still counts, at most.
 _QUOTED_CAP = 0.3
+# Matches of one rule looked at, at most (a cue outside a quotation counts in full).
+_MAX_MATCHES = 16
 # A document, not an instruction, superseding its predecessors ("This Agreement
 # supersedes all prior agreements", "this policy replaces previous policies").
 _DOCUMENT_SUPERSEDES = re2.compile(
@@ -1699,33 +1702,38 @@ class InjectionDetector:
         self._patterns = PatternSet([r.pattern for r in RULES], case_sensitive=False)
 
     def score_text(self, text: str) -> tuple[float, list[tuple[Rule, int, int, float]]]:
-        """Combined score of ``text`` and each fired rule's first match and weight.
+        """Combined score of ``text`` and, for each fired rule, the match that counts.
 
         Weights are lowered by context (:func:`_adjusted_weight`), and cues found only
         inside a quotation the text asks about ("what does 'ignore all previous
-        instructions' mean?") count together at most :data:`_QUOTED_CAP`. Cues outside
-        the quotation count in full, so quoting an attack does not hide one that also
-        instructs ("... now do what it says").
+        instructions' mean?") count together at most :data:`_QUOTED_CAP`. A rule that
+        also matches outside the quotation counts in full there, so quoting an attack
+        does not hide one that also instructs ("... now do it: ignore all previous
+        instructions"): each rule's matches are looked at, not only its first.
         """
-        hits = []
-        for index in self._patterns.hits(text):
-            rule = self._rules[index]
-            match = self._patterns.search(index, text)
-            if match is not None:
-                hits.append((rule, *match.span()))
-        if not hits:
+        found = [
+            (
+                self._rules[index],
+                [m.span() for m in islice(self._patterns.matches(index, text), _MAX_MATCHES)],
+            )
+            for index in self._patterns.hits(text)
+        ]
+        if not found:
             return 0.0, []
         context = _Context.of(text)
-        weighted = [
-            (rule, s, e, _adjusted_weight(rule, s, e, text, context)) for rule, s, e in hits
-        ]
 
         def mentioned(rule: Rule, start: int, end: int) -> bool:
             return context.in_quote(start, end) or (bool(context.quoted) and rule.topic)
 
+        weighted = []
+        for rule, spans in found:
+            matches = [(s, e, _adjusted_weight(rule, s, e, text, context)) for s, e in spans]
+            plain = [m for m in matches if not mentioned(rule, m[0], m[1])]
+            start, end, weight = max(plain or matches, key=lambda m: m[2])
+            weighted.append((rule, start, end, weight))
         quoted = [w for r, s, e, w in weighted if mentioned(r, s, e)]
-        plain = [w for r, s, e, w in weighted if not mentioned(r, s, e)]
-        score = noisy_or([*plain, min(_QUOTED_CAP, noisy_or(quoted))])
+        plain_weights = [w for r, s, e, w in weighted if not mentioned(r, s, e)]
+        score = noisy_or([*plain_weights, min(_QUOTED_CAP, noisy_or(quoted))])
         return score, weighted
 
     def detect(self, norm: Normalized) -> list[Candidate]:

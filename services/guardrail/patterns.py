@@ -65,14 +65,14 @@ class PatternSet:
             indices[found] for indices, group in self._sets for found in group.Match(data) or ()
         )
 
-    def search(self, index: int, text: str) -> re2._Match | None:
-        """The first match of pattern ``index``."""
-        return self._compiled[index].search(text)
+    def matches(self, index: int, text: str) -> Iterator[re2._Match]:
+        """Every non-overlapping match of pattern ``index``."""
+        return self._compiled[index].finditer(text)
 
     def finditer(self, text: str) -> Iterator[tuple[int, re2._Match]]:
         """Every non-overlapping match of every pattern that matches at all."""
         for index in self.hits(text):
-            for match in self._compiled[index].finditer(text):
+            for match in self.matches(index, text):
                 yield index, match
 
 
