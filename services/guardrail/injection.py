@@ -1726,14 +1726,15 @@ class InjectionDetector:
             return context.in_quote(start, end) or (bool(context.quoted) and rule.topic)
 
         weighted = []
+        plain: list[float] = []
+        quoted: list[float] = []
         for rule, spans in found:
             matches = [(s, e, _adjusted_weight(rule, s, e, text, context)) for s, e in spans]
-            plain = [m for m in matches if not mentioned(rule, m[0], m[1])]
-            start, end, weight = max(plain or matches, key=lambda m: m[2])
+            outside = [m for m in matches if not mentioned(rule, m[0], m[1])]
+            start, end, weight = max(outside or matches, key=lambda m: m[2])
             weighted.append((rule, start, end, weight))
-        quoted = [w for r, s, e, w in weighted if mentioned(r, s, e)]
-        plain_weights = [w for r, s, e, w in weighted if not mentioned(r, s, e)]
-        score = noisy_or([*plain_weights, min(_QUOTED_CAP, noisy_or(quoted))])
+            (plain if outside else quoted).append(weight)
+        score = noisy_or([*plain, min(_QUOTED_CAP, noisy_or(quoted))])
         return score, weighted
 
     def detect(self, norm: Normalized) -> list[Candidate]:
