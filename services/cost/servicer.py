@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
@@ -23,7 +21,7 @@ from services.cost.engine import CostEngine, SpendRecord
 from services.cost.prices import Cost, Price, Usage, price_to_fields
 from services.cost.settings import CostSettings
 from services.cost.store import CostStore
-from services.cost.tokens import ChatMessage, TokenCounter
+from services.cost.tokens import ChatMessage, ParallelCounter
 
 Context: TypeAlias = grpc.aio.ServicerContext
 BILLED_IGNORED = Counter(
@@ -32,11 +30,6 @@ BILLED_IGNORED = Counter(
     ["reason"],
 )
 USD = "USD"
-# Inputs shorter than this are counted on the event loop, larger ones on the counting
-# thread (tiktoken releases the GIL while it encodes, so the loop keeps serving
-# CheckBudget meanwhile). A hop to that thread costs 0.05-0.1 ms; 8 KiB takes about
-# 0.7 ms to encode, which caps how long a count may hold the loop.
-INLINE_COUNT_CHARS = 8 * 1024
 
 DIMENSIONS: dict[int, str] = {
     cost_pb2.SPEND_DIMENSION_MODEL: "model",
@@ -269,31 +262,16 @@ def cost_response(cost: Cost) -> cost_pb2.EstimateCostResponse:
 
 
 class CostServicer(cost_pb2_grpc.CostServiceServicer):
-    """Thin adapter over :class:`CostEngine` and :class:`TokenCounter`.
+    """Thin adapter over :class:`CostEngine` and :class:`ParallelCounter`."""
 
-    Large inputs are counted on ``counting``, the one thread that loaded the
-    counter's encodings (see :func:`create_servicer`).
-    """
-
-    def __init__(
-        self, engine: CostEngine, counter: TokenCounter, counting: ThreadPoolExecutor
-    ) -> None:
+    def __init__(self, engine: CostEngine, counter: ParallelCounter) -> None:
         self._engine = engine
         self._counter = counter
-        self._counting = counting
-
-    async def _count(self, size: int, function: Callable[..., Any], *args: Any) -> Any:
-        """Run ``function`` on the counting thread unless the input is small."""
-        if size < INLINE_COUNT_CHARS:
-            return function(*args)
-        return await asyncio.get_running_loop().run_in_executor(self._counting, function, *args)
 
     async def CountTokens(
         self, request: cost_pb2.CountTokensRequest, context: Context
     ) -> cost_pb2.CountTokensResponse:
-        tokens, choice = await self._count(
-            len(request.text), self._counter.count, request.model, request.text
-        )
+        tokens, choice = await self._counter.count(request.model, request.text)
         return cost_pb2.CountTokensResponse(
             tokens=tokens, encoding=choice.name, estimated=choice.estimated
         )
@@ -301,10 +279,7 @@ class CostServicer(cost_pb2_grpc.CostServiceServicer):
     async def CountTokensBatch(
         self, request: cost_pb2.CountTokensBatchRequest, context: Context
     ) -> cost_pb2.CountTokensBatchResponse:
-        texts = list(request.texts)
-        counts, choice = await self._count(
-            sum(map(len, texts)), self._counter.count_batch, request.model, texts
-        )
+        counts, choice = await self._counter.count_batch(request.model, list(request.texts))
         return cost_pb2.CountTokensBatchResponse(
             tokens=counts, encoding=choice.name, estimated=choice.estimated
         )
@@ -313,8 +288,7 @@ class CostServicer(cost_pb2_grpc.CostServiceServicer):
         self, request: cost_pb2.CountChatTokensRequest, context: Context
     ) -> cost_pb2.CountChatTokensResponse:
         messages = [ChatMessage(m.role, m.content, m.name) for m in request.messages]
-        size = sum(len(m.content) for m in messages)
-        tokens, choice = await self._count(size, self._counter.count_chat, request.model, messages)
+        tokens, choice = await self._counter.count_chat(request.model, messages)
         return cost_pb2.CountChatTokensResponse(
             tokens=tokens, encoding=choice.name, estimated=choice.estimated
         )
@@ -498,13 +472,7 @@ async def create_servicer(
     settings: CostSettings,
 ) -> tuple[CostServicer, Callable[[], Awaitable[None]]]:
     """Install vocabularies, open and migrate the database, load prices and budgets."""
-    # tiktoken encodes 15-20% faster on the thread that loaded the encoding than on any
-    # other (measured on the 2-core sandbox, bench/README.md "cost: one counting thread";
-    # its regex match caches favour their first user). So one thread loads the
-    # encodings and counts every large input; splitting a batch across threads that
-    # share the encodings was measured no faster than this one owner thread.
-    counting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cost-tokens")
-    counter = await asyncio.wrap_future(counting.submit(TokenCounter, settings.tiktoken_cache_dir))
+    counter = await ParallelCounter.start(settings.tiktoken_cache_dir, settings.token_count_threads)
     sql = create_engine(settings.database_url)
     engine = CostEngine(
         CostStore(sql),
@@ -519,15 +487,15 @@ async def create_servicer(
         await engine.start()
     except BaseException:
         sql.dispose()
-        counting.shutdown(wait=False)
+        counter.close()
         raise
 
     async def close() -> None:
         await engine.close()
         sql.dispose()
-        counting.shutdown(wait=False, cancel_futures=True)
+        counter.close()
 
-    return CostServicer(engine, counter, counting), close
+    return CostServicer(engine, counter), close
 
 
 SPEC = ServiceSpec(

@@ -23,6 +23,12 @@ class CostSettings(CommonSettings):
         Path("./data/tiktoken"),
         "Folder the bundled tiktoken vocabularies are installed into at start-up",
     )
+    token_count_threads: int = setting(
+        2,
+        "Threads that count inputs of 8 KiB or more, a large batch split across them; "
+        "each holds its own copy of the tokenizers (about 60 MB)",
+        minimum=1,
+    )
     budget_refresh_seconds: float = setting(
         5.0,
         "How often the last hour of spend is re-read from SQL, so replicas converge on "

@@ -19,8 +19,9 @@ from llmops.v1 import common_pb2, cost_pb2, cost_pb2_grpc
 from prometheus_client import REGISTRY
 
 from services.common.server import running_server
-from services.cost.servicer import INLINE_COUNT_CHARS, SPEC
+from services.cost.servicer import SPEC
 from services.cost.settings import CostSettings
+from services.cost.tokens import INLINE_COUNT_CHARS
 
 ACME = (("x-llmops-tenant", "acme"),)
 GLOBEX = (("x-llmops-tenant", "globex"),)

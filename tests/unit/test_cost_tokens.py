@@ -12,11 +12,14 @@ import pytest
 
 from services.common.errors import InvalidArgument
 from services.cost.tokens import (
+    INLINE_COUNT_CHARS,
     VOCABULARIES,
     ChatMessage,
+    ParallelCounter,
     TokenCounter,
     encoding_for_model,
     install_vocabularies,
+    partition,
 )
 
 
@@ -61,6 +64,52 @@ def test_batch_matches_single_counts(counter: TokenCounter) -> None:
     assert choice.name == "o200k_base"
     assert counts == [counter.count("o3-mini", text)[0] for text in texts]
     assert counts[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("sizes", "parts", "runs"),
+    [
+        ([10, 10, 10, 10], 2, [[10, 10], [10, 10]]),
+        ([30, 1, 1, 1, 1], 2, [[30], [1, 1, 1, 1]]),
+        ([1, 1, 1, 1, 30], 2, [[1, 1, 1, 1], [30]]),
+        ([5, 5, 5], 4, [[5], [5], [5]]),
+        ([7], 3, [[7]]),
+        ([0, 0], 2, [[0], [0]]),
+        ([0, 0, 0], 2, [[0], [0, 0]]),
+        ([], 2, [[]]),
+        ([3, 3, 3, 3, 3, 3], 3, [[3, 3], [3, 3], [3, 3]]),
+    ],
+)
+def test_partition_cuts_consecutive_runs_of_about_equal_length(
+    sizes: list[int], parts: int, runs: list[list[int]]
+) -> None:
+    texts = ["x" * size for size in sizes]
+    found = partition(texts, parts)
+    assert [[len(text) for text in run] for run in found] == runs
+    assert [text for run in found for text in run] == texts
+
+
+async def test_parallel_counter_counts_like_one_counter(
+    counter: TokenCounter, tmp_path: Path
+) -> None:
+    parallel = await ParallelCounter.start(tmp_path, threads=3)
+    try:
+        large = [f"line {i}: naïve café 東京 " * (i * 40) for i in range(12)]
+        assert sum(map(len, large)) >= 3 * INLINE_COUNT_CHARS
+        small = ["hello world", ""]
+        for texts in (large, small):
+            counts, choice = await parallel.count_batch("gpt-4o", texts)
+            assert (counts, choice) == counter.count_batch("gpt-4o", texts)
+        long_text = " ".join(large)
+        assert await parallel.count("claude-3-5-sonnet", long_text) == counter.count(
+            "claude-3-5-sonnet", long_text
+        )
+        chat = [ChatMessage("user", long_text), ChatMessage("assistant", "ok", "bot")]
+        assert await parallel.count_chat("gpt-4", chat) == counter.count_chat("gpt-4", chat)
+        with pytest.raises(InvalidArgument):
+            await parallel.count_chat("gpt-4", [])
+    finally:
+        parallel.close()
 
 
 @pytest.mark.parametrize(
