@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import itertools
 import operator
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, RowMapping
@@ -484,8 +485,8 @@ def _sqlite_insert_sql(rows: int) -> str:
     )
 
 
-# Most rows per INSERT statement on SQLite: 3,000 parameters, far below SQLite's limit
-# on variables (32,766 by default since 3.32, 999 before; Debian's build allows 250,000).
+# Most rows per INSERT statement on SQLite (3,000 parameters), fewer where SQLite allows
+# fewer variables per statement (32,766 by default since 3.32, 999 before).
 _SQLITE_CHUNK = 100
 
 
@@ -502,10 +503,13 @@ def _sqlite_insert(conn: sa.Connection, tenant: str, rows: list[dict[str, Any]])
     with the highest ids: this transaction holds SQLite's single write lock, and a
     new rowid is always larger than every existing one.
     """
+    driver = cast(sqlite3.Connection, conn.connection.driver_connection)
+    variables = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    size = max(1, min(_SQLITE_CHUNK, variables // len(_INSERTED_COLUMNS)))
     values = [_row_values(row) for row in rows]
     inserted = 0
-    for start in range(0, len(values), _SQLITE_CHUNK):
-        chunk = values[start : start + _SQLITE_CHUNK]
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
         parameters = tuple(itertools.chain.from_iterable(chunk))
         inserted += conn.exec_driver_sql(_sqlite_insert_sql(len(chunk)), parameters).rowcount
     ids = [row["request_id"] for row in rows]
