@@ -50,7 +50,8 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python bench/demo.py
 
-# System tools pip cannot install (promtool and prometheus for tests/deploy and tests/e2e).
+# System tools pip cannot install: promtool and prometheus (tests/deploy, tests/e2e), and
+# Go with the protoc plugins and grpc-go sources (tests/e2e/test_go_client.py).
 tools:
 	bash scripts/install-tools.sh
 
