@@ -43,11 +43,13 @@ def options(*, case_sensitive: bool = True) -> re2.Options:
 class PatternSet:
     """Patterns compiled once; :meth:`finditer` yields (pattern index, match)."""
 
-    def __init__(self, patterns: Sequence[str], *, case_sensitive: bool = True) -> None:
+    def __init__(
+        self, patterns: Sequence[str], *, case_sensitive: bool = True, set_size: int = SET_SIZE
+    ) -> None:
         opts = options(case_sensitive=case_sensitive)
         wide = [i for i, pattern in enumerate(patterns) if _is_wide(pattern)]
         narrow = [i for i, pattern in enumerate(patterns) if not _is_wide(pattern)]
-        groups = [narrow[i : i + SET_SIZE] for i in range(0, len(narrow), SET_SIZE)]
+        groups = [narrow[i : i + set_size] for i in range(0, len(narrow), set_size)]
         groups += [wide[i : i + WIDE_SET_SIZE] for i in range(0, len(wide), WIDE_SET_SIZE)]
         self._sets: list[tuple[list[int], re2.Set]] = []
         for indices in groups:

@@ -57,6 +57,11 @@ class Entity:
     priority: int
     """Wins overlaps against lower priorities (secrets > cards > ... > phone)."""
     value: Callable[[str], str] = str.strip
+    label: str = ""
+    """What the finding's reason names ("GitLab token"); the type's name when empty."""
+    group: bool = False
+    """Report capture group 1, without the quotes around it, rather than the whole
+    match: the password of a URL or the value of an assignment, not what frames it."""
 
 
 def _digits(value: str) -> str:
@@ -217,6 +222,339 @@ def _compact_value(value: str) -> str:
     return value.replace(" ", "").upper()
 
 
+# --- Credentials -----------------------------------------------------------------------
+#
+# Three kinds, three entity types (docs/guardrail.md, "Secret types"):
+#
+# * API_TOKEN: a provider token recognised by its documented shape alone (a prefix such
+#   as ``glpat-`` or ``hf_`` and a fixed length or structure). One type for every
+#   provider, named in the finding's reason, so a policy lists one type instead of
+#   dozens; the types that existed before (GITHUB_TOKEN, SLACK_TOKEN, ...) keep exactly
+#   their formats.
+# * PASSWORD: a value given to a password-named key (``DB_PASSWORD=...``,
+#   ``"password": "..."``, ``--password ...``, SQL ``IDENTIFIED BY '...'``) or the
+#   password of a URL (``postgres://user:password@host``).
+# * CREDENTIAL: a value given to another secret-named key (``api_key``, ``client_secret``,
+#   ``SECRET_KEY``, ``auth``, ``token``, Azure ``AccountKey``, ...) or sent in an
+#   ``Authorization`` header.
+#
+# Only the value is reported, never the key or the URL's host. Context finds candidates
+# and a rule decides whether a value looks like a secret (see _secret_like), so prose
+# ("the password field"), code (``password = request.form["password"]``) and
+# placeholders (``<your-password>``, ``${DB_PASSWORD}``, ``changeme``) stay quiet.
+
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _token(
+    score: float = 1.0, *, extra: str = "", longest: int = 0, alone: bool = False
+) -> Callable[[str, int, int], float | None]:
+    """Accepts a token that is not glued to more token characters (a longer run is
+    something else), at most ``longest`` long when the pattern leaves it open; ``alone``
+    checks the character before it too, for a shape without a prefix."""
+    glue = _TOKEN_CHARS | set(extra)
+
+    def check(text: str, start: int, end: int) -> float | None:
+        if text[end : end + 1] in glue:
+            return None
+        if alone and start > 0 and text[start - 1] in glue:
+            return None
+        if longest and end - start > longest:
+            return None
+        return score
+
+    return check
+
+
+def _check_discord(text: str, start: int, end: int) -> float | None:
+    import base64
+    import binascii
+
+    user_id, _, rest = text[start:end].partition(".")
+    if len(rest.rpartition(".")[2]) > 38 or _STANDALONE(text, start, end) is None:
+        return None
+    try:
+        decoded = base64.urlsafe_b64decode(user_id + "=" * (-len(user_id) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    # The first part is the bot's user id (a Discord snowflake) in base64.
+    return 1.0 if decoded.isdigit() and 17 <= len(decoded) <= 20 else None
+
+
+_STANDALONE = _token()
+_B64 = "A-Za-z0-9+/"
+_TK = "A-Za-z0-9_\\-"
+# (label, pattern, check): documented in gitleaks' rule set (config/gitleaks.toml) and
+# by the vendors. Lengths the vendors leave open are written ``{n}[...]*`` and bounded in
+# the check, so that no pattern has a wide counted repetition (see patterns.py).
+_PROVIDER_TOKENS: tuple[tuple[str, str, Callable[[str, int, int], float | None]], ...] = (
+    (
+        "GitLab token",
+        # The routable format ends in ".", a 2-character version and a 7-character crc.
+        rf"\bgl(?:pat|dt|rt|ptt|ft|imt|agent|oas|soat|ffct|cbt)-[{_TK}]{{20}}[{_TK}]*"
+        r"(?:\.[0-9a-z]{9})?",
+        _token(longest=320),
+    ),
+    ("GitLab runner registration token", rf"\bGR1348941[{_TK}]{{20}}", _token()),
+    ("Hugging Face token", r"\b(?:hf_|api_org_)[A-Za-z0-9]{34}", _token()),
+    ("npm token", r"\bnpm_[A-Za-z0-9]{36}", _token()),
+    (
+        "PyPI token",
+        rf"\bpypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[{_TK}]{{50}}[{_TK}]*",
+        _token(longest=1100),
+    ),
+    ("SendGrid key", rf"\bSG\.[{_TK}]{{22}}\.[{_TK}]{{43}}", _token()),
+    ("Twilio API key", r"\bSK[0-9a-f]{32}", _token(0.9)),
+    ("Mailgun key", r"\b(?:key|pubkey)-[0-9a-z]{32}", _token(0.9)),
+    ("Mailchimp key", r"\b[0-9a-f]{32}-us[0-9]{1,2}", _token(0.9)),
+    # 35 characters after the colon; Telegram's own example has 34.
+    ("Telegram bot token", rf"\b[0-9]{{6,12}}:A[{_TK}]{{33}}[{_TK}]?", _token(0.9)),
+    (
+        "Discord bot token",
+        rf"\b[MNO][{_TK}]{{23}}[{_TK}]?[{_TK}]?\.[{_TK}]{{6}}\.[{_TK}]{{27}}[{_TK}]*",
+        _check_discord,
+    ),
+    ("Shopify token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}", _token()),
+    ("DigitalOcean token", r"\bdo[opr]_v1_[a-f0-9]{64}", _token()),
+    ("Databricks token", r"\bdapi[a-f0-9]{32}(?:-[0-9])?", _token()),
+    ("Google OAuth client secret", rf"\bGOCSPX-[{_TK}]{{28}}", _token()),
+    (
+        "Slack webhook",
+        r"(?:https?://)?hooks\.slack\.com/(?:services|workflows|triggers)/"
+        r"[A-Za-z0-9_/+\-]{20}[A-Za-z0-9_/+\-]*",
+        _accept(1.0),
+    ),
+    ("Slack app token", r"\bxapp-[0-9]-[A-Z0-9]+-[0-9]+-[a-z0-9]{16}[a-z0-9]*", _token()),
+    ("Stripe webhook secret", r"\bwhsec_[A-Za-z0-9]{32}[A-Za-z0-9]*", _token(longest=80)),
+    (
+        "Azure AD client secret",
+        r"[A-Za-z0-9_~.]{3}[0-9]Q~[A-Za-z0-9_~.\-]{31}[A-Za-z0-9_~.\-]?[A-Za-z0-9_~.\-]?"
+        r"[A-Za-z0-9_~.\-]?",
+        _token(extra="~.", alone=True),
+    ),
+    ("Alibaba Cloud access key", r"\bLTAI[A-Za-z0-9]{20}", _token()),
+    ("Groq key", r"\bgsk_[A-Za-z0-9]{52}", _token()),
+    ("Perplexity key", r"\bpplx-[A-Za-z0-9]{48}", _token()),
+    ("age secret key", r"\bAGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", _token()),
+    ("Atlassian token", rf"\bATATT3[{_TK}=]{{186}}", _token(extra="=")),
+    ("Doppler token", r"\bdp\.(?:pt|st|ct|sa|scim|audit)\.[A-Za-z0-9]{40}[A-Za-z0-9]*", _token()),
+    ("Dynatrace token", r"\bdt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}", _token()),
+    ("Linear key", r"\blin_api_[A-Za-z0-9]{40}", _token()),
+    ("Notion token", r"\bntn_[0-9]{11}[A-Za-z0-9]{35}", _token()),
+    ("Postman key", r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}", _token()),
+    ("Pulumi token", r"\bpul-[a-f0-9]{40}", _token()),
+    ("RubyGems key", r"\brubygems_[a-f0-9]{48}", _token()),
+    ("Brevo key", r"\bxkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}", _token()),
+    ("Sentry token", r"\bsntry[us]_[A-Za-z0-9+/=_]{64}[A-Za-z0-9+/=_]*", _token(extra="+/=")),
+    ("Vault token", rf"\bhv[sb]\.[{_TK}]{{90}}[{_TK}]*", _token(longest=400)),
+    (
+        "Grafana token",
+        rf"\b(?:glsa_[A-Za-z0-9]{{32}}_[A-Fa-f0-9]{{8}}|glc_[{_B64}]{{32}}[{_B64}]*=*)",
+        _token(extra="+/=", longest=410),
+    ),
+    ("Heroku key", rf"\bHRKU-AA[{_TK}]{{58}}", _token()),
+    ("PlanetScale token", r"\bpscale_(?:tkn|pw|oauth)_[\w=.\-]{32}[\w=.\-]*", _token(longest=80)),
+    ("Square token", rf"\bsq0(?:atp-[{_TK}]{{22}}|csp-[{_TK}]{{43}})", _token()),
+    ("OpenShift token", rf"\bsha256~[{_TK}]{{43}}", _token()),
+)
+
+# Key names whose value is a secret. The pattern ends a key with one of them (so
+# ``password_reset_url`` or ``max_tokens`` are not keys of a secret) and _check_* below
+# looks at the whole key.
+_PASSWORD_KEY = r"passw(?:or)?d|passwort|passphrase|pwd|pass"
+_CREDENTIAL_KEY = (
+    r"secret|token|auth|credentials?|apikey|"
+    r"(?:api|access|secret|private|account|shared[_.\-]?access|encryption|signing|master)"
+    r"[_.\-]?key"
+)
+# A value of at least 8 characters (shorter ones are never taken: see _secret_like),
+# quoted with one of three quotes or bare. Group 1 holds it with its quotes, which
+# _reported_span trims.
+_VALUE = (
+    r"""("[^"\n]{8}[^"\n]*"|'[^'\n]{8}[^'\n]*'|`[^`\n]{8}[^`\n]*`"""
+    r"""|[^\s"'`,;&<>\-][^\s"'`,;&<>]{7}[^\s"'`,;&<>]*)"""
+)
+# key ["'\]]? separator value
+_ASSIGNMENT = r"""["'\]]?[ \t]*(?::=|=>|=|:|>)[ \t]*""" + _VALUE
+_FLAG_VALUE = r"[ \t]+" + _VALUE
+# Words that only name a secret where a key segment starts ("DB_PASS", "dbPass", not
+# "bypass" or "OAuth").
+_SEGMENT_WORDS = ("pass", "pwd", "auth")
+# Keys of values that are not secrets even though their last word is.
+_NOT_SECRET_KEYS = ("pagetoken", "nexttoken", "continuationtoken", "synctoken", "resumetoken")
+_PLACEHOLDERS = frozenset(
+    {
+        "password", "passwd", "passphrase", "secret", "token", "apikey", "api_key",
+        "changeme", "changeit", "letmein", "default", "example", "sample", "dummy", "test",
+        "null", "none", "nil", "true", "false", "undefined", "required", "optional",
+        "string", "redacted", "hidden", "masked", "pass", "pwd", "user:pass",
+    }
+)  # fmt: skip
+_PLACEHOLDER_PARTS = (
+    "your", "example", "placeholder", "changeme", "change_me", "change-me", "redacted",
+    "xxxx", "****", "...", "${", "{{", "}}", "<", ">",
+)  # fmt: skip
+# Names, types, constants and attribute paths: ``string``, ``YOUR_API_KEY``,
+# ``self.password``, ``process.env.API_KEY``. No digit, so no random token.
+_NAME = re2.compile(r"[A-Za-z_\-]+(?:\??\.[A-Za-z_\-]+)*", options())
+_CODE_CHARS = frozenset("()[]{}")
+
+
+def _placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return (
+        value[:1] in ("$", "%", "{", "<", "[", "(", "*", "#", "@")
+        or len(set(value)) <= 2
+        or lowered in _PLACEHOLDERS
+        or any(part in lowered for part in _PLACEHOLDER_PARTS)
+    )
+
+
+def _secret_like(value: str, quoted: bool) -> bool:
+    """Whether an assigned value looks like a secret rather than a word, name or
+    placeholder: at least 8 characters, no whitespace, not a placeholder, a template or
+    a path, not only digits (ids, ports, counts), not a name or attribute path (no
+    digit), and, unquoted, no brackets (a call, subscript or type)."""
+    if len(value) < 8 or value.isdigit() or _placeholder(value):
+        return False
+    if any(c.isspace() for c in value) or "://" in value:
+        return False
+    if value.startswith(("/", "./", "../", "~/")) or value[1:3] == ":\\":
+        return False
+    if not quoted and (not _CODE_CHARS.isdisjoint(value) or "->" in value or "::" in value):
+        return False
+    return _NAME.fullmatch(value) is None
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    return start > 0 and text[start - 1] in "\"'`" and text[end : end + 1] == text[start - 1]
+
+
+def _key_before(text: str, start: int) -> str:
+    """The key a value is assigned to: the name before the separator and quotes."""
+    index = start
+    while index > 0 and text[index - 1] in " \t:=>\"'`]":
+        index -= 1
+    key_end = index
+    while index > 0 and (text[index - 1].isalnum() or text[index - 1] in "_.-"):
+        index -= 1
+    return text[index:key_end].lstrip("-.")
+
+
+def _key_names_secret(key: str, words: tuple[str, ...]) -> bool:
+    compact = "".join(c for c in key.lower() if c.isalnum())
+    if compact.endswith(_NOT_SECRET_KEYS):
+        return False
+    for word in words:
+        if compact.endswith(word):
+            if word not in _SEGMENT_WORDS or len(key) == len(word):
+                return True
+            before, first = key[-len(word) - 1], key[-len(word)]
+            return not before.isalpha() or (before.islower() and first.isupper())
+    return False
+
+
+_PASSWORD_WORDS = ("password", "passwd", "passwort", "passphrase", "pwd", "pass")
+_CREDENTIAL_WORDS = ("secret", "token", "auth", "credentials", "credential", "key")
+
+
+def _assigned(words: tuple[str, ...], score: float) -> Callable[[str, int, int], float | None]:
+    def check(text: str, start: int, end: int) -> float | None:
+        if not _secret_like(text[start:end], _quoted(text, start, end)):
+            return None
+        return score if _key_names_secret(_key_before(text, start), words) else None
+
+    return check
+
+
+def _check_secret_value(score: float) -> Callable[[str, int, int], float | None]:
+    def check(text: str, start: int, end: int) -> float | None:
+        return score if _secret_like(text[start:end], _quoted(text, start, end)) else None
+
+    return check
+
+
+def _check_url_password(text: str, start: int, end: int) -> float | None:
+    # The frame (scheme://user:...@host) is unmistakable: only placeholders are skipped.
+    return None if _placeholder(text[start:end]) else 0.95
+
+
+_SECRET_ENTITIES: tuple[Entity, ...] = (
+    *(
+        Entity(SECRETS, "API_TOKEN", pattern, check, 90, label=label)
+        for label, pattern, check in _PROVIDER_TOKENS
+    ),
+    Entity(
+        SECRETS,
+        "PASSWORD",
+        # The password may hold "@" and ":" (unencoded, as people paste them): the
+        # greedy run ends at the last "@" before the host.
+        r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@\"'<>]*:"
+        r"([^\s/?#\"'<>]{3}[^\s/?#\"'<>]*)@[A-Za-z0-9\[_]",
+        _check_url_password,
+        84,
+        label="password in URL",
+        group=True,
+    ),
+    Entity(
+        SECRETS,
+        "PASSWORD",
+        rf"(?i)(?:{_PASSWORD_KEY}){_ASSIGNMENT}",
+        _assigned(_PASSWORD_WORDS, 0.9),
+        84,
+        label="assigned password",
+        group=True,
+    ),
+    Entity(
+        SECRETS,
+        "PASSWORD",
+        rf"(?i)--(?:{_PASSWORD_KEY}){_FLAG_VALUE}",
+        _assigned(_PASSWORD_WORDS, 0.9),
+        84,
+        label="password option",
+        group=True,
+    ),
+    Entity(
+        SECRETS,
+        "PASSWORD",
+        r"(?i)\b(?:password|identified[ \t]+by)[ \t]+('[^'\n]{8}[^'\n]*'|\"[^\"\n]{8}[^\"\n]*\")",
+        _check_secret_value(0.9),
+        84,
+        label="quoted password",
+        group=True,
+    ),
+    Entity(
+        SECRETS,
+        "CREDENTIAL",
+        rf"(?i)(?:{_CREDENTIAL_KEY}){_ASSIGNMENT}",
+        _assigned(_CREDENTIAL_WORDS, 0.85),
+        84,
+        label="assigned secret",
+        group=True,
+    ),
+    Entity(
+        SECRETS,
+        "CREDENTIAL",
+        rf"(?i)--(?:{_CREDENTIAL_KEY}|[a-z]+-token|client-secret){_FLAG_VALUE}",
+        _assigned(_CREDENTIAL_WORDS, 0.85),
+        84,
+        label="secret option",
+        group=True,
+    ),
+    Entity(
+        SECRETS,
+        "CREDENTIAL",
+        r"(?i)\b(?:bearer[ \t]+|authorization[\"']?[ \t]*[:=][ \t]*[\"']?"
+        r"(?:(?:bearer|basic|token|bot|apikey|api-key|key|sso-key|digest)[ \t]+)?)"
+        r"([A-Za-z0-9._~+/\-]{8}[A-Za-z0-9._~+/\-]*=*)",
+        _check_secret_value(0.9),
+        84,
+        label="authorization header credential",
+        group=True,
+    ),
+)
+
+
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _H16 = r"[0-9A-Fa-f]{1,4}"
 
@@ -263,6 +601,7 @@ ENTITIES: tuple[Entity, ...] = (
         _check_jwt,
         85,
     ),
+    *_SECRET_ENTITIES,
     Entity(
         PII,
         "EMAIL",
@@ -323,13 +662,24 @@ ENTITY_TYPES: dict[str, frozenset[str]] = {
 PRIORITY = {e.type: e.priority for e in ENTITIES}
 
 
+def _reported_span(text: str, match: re2._Match, group: bool) -> tuple[int, int]:
+    if not group:
+        return match.span()
+    start, end = match.span(1)
+    if end - start >= 2 and text[start] in "\"'`" and text[end - 1] == text[start]:
+        return start + 1, end - 1
+    return start, end
+
+
 class EntityDetector:
     """Finds the entities of one detector ("pii" or "secrets")."""
 
     def __init__(self, detector: str) -> None:
         self.name = detector
         self._entities = [e for e in ENTITIES if e.detector == detector]
-        self._patterns = PatternSet([e.pattern for e in self._entities])
+        # Secret patterns start with literals (prefixes, key names), so the DFA of all of
+        # them in one set stays small: one scan of the text instead of two (1.5 µs per KB).
+        self._patterns = PatternSet([e.pattern for e in self._entities], set_size=64)
 
     def detect(self, norm: Normalized) -> list[Candidate]:
         """Validated candidates with original-text offsets, possibly overlapping."""
@@ -337,7 +687,7 @@ class EntityDetector:
         text = norm.text
         for index, match in self._patterns.finditer(text):
             entity = self._entities[index]
-            start, end = match.span()
+            start, end = _reported_span(text, match, entity.group)
             score = entity.check(text, start, end)
             if score is None:
                 continue
@@ -349,7 +699,7 @@ class EntityDetector:
                     original_start,
                     original_end,
                     score,
-                    f"{entity.type.lower().replace('_', ' ')} detected",
+                    f"{entity.label or entity.type.lower().replace('_', ' ')} detected",
                     entity.value(text[start:end]),
                 )
             )

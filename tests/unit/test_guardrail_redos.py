@@ -33,6 +33,15 @@ ADVERSARIAL = {
     # One 100 KB word of Cyrillic look-alikes with a Latin letter at the far end: a
     # per-letter scan for Latin neighbours in the word would be quadratic.
     "lookalike_word": "а" * (SIZE - 1) + "a",
+    # Secret frames: keys with values too short or rejected, chains of keys, URL
+    # userinfo without a password, Authorization schemes without a credential.
+    "short_assignments": "pwd:1 " * (SIZE // 6),
+    "rejected_assigned_values": "password: 1234567890 " * (SIZE // 21),
+    "chained_keys": "token=" * (SIZE // 6),
+    "unclosed_quoted_secret": 'secret="' + "x" * SIZE,
+    "url_userinfo": "a://b:c@" * (SIZE // 8),
+    "bearer_words": "Bearer " * (SIZE // 7),
+    "token_shaped_runs": ("MTIzNDU2Nzg5YWJjZGVmZ2hp.Cl2FMQ." + "a" * 27 + " ") * (SIZE // 60),
 }
 
 
