@@ -1549,10 +1549,16 @@ def noisy_or(weights: list[float]) -> float:
     return 1.0 - remaining
 
 
-_BASE64_RUN = re2.compile(r"[A-Za-z0-9+/\-_]{20,}={0,2}", options())
-_HEX_RUN = re2.compile(r"\b(?:[0-9A-Fa-f]{2}[ :]?){16,}", options())
-# Letters spelled out one at a time ("i g n o r e   a l l", "d-i-s-r-e-g-a-r-d y-o-u-r").
-_SPACED_RUN = re2.compile(r"\b(?:[A-Za-z0-9][ .\-*·]{1,4}){5,}[A-Za-z0-9]\b", options())
+# Runs an encoded instruction can hide in, found in one scan for the three: base64 (or
+# base64url), hex, and letters spelled out one at a time ("i g n o r e   a l l",
+# "d-i-s-r-e-g-a-r-d y-o-u-r"). Decoded by _DECODERS, in the same order.
+_ENCODED_RUNS = PatternSet(
+    [
+        r"[A-Za-z0-9+/\-_]{20,}={0,2}",
+        r"\b(?:[0-9A-Fa-f]{2}[ :]?){16,}",
+        r"\b(?:[A-Za-z0-9][ .\-*·]{1,4}){5,}[A-Za-z0-9]\b",
+    ]
+)
 _MAX_DECODED_RUNS = 16
 _MAX_RUN_CHARS = 20_000
 
@@ -1601,6 +1607,9 @@ def _join_spaced(run: str) -> str | None:
         for separator, letter in zip(separators, letters[1:], strict=True)
     )
     return joined if " " in joined else None
+
+
+_DECODERS = (_decode_run, _decode_run, _join_spaced)
 
 
 # --- context that changes what a match means ------------------------------------------
@@ -1760,19 +1769,15 @@ class InjectionDetector:
     def _encoded_payloads(self, text: str) -> list[tuple[int, int, float]]:
         found: list[tuple[int, int, float]] = []
         runs = 0
-        for pattern, decode in (
-            (_BASE64_RUN, _decode_run),
-            (_HEX_RUN, _decode_run),
-            (_SPACED_RUN, _join_spaced),
-        ):
-            for match in pattern.finditer(text):
+        for index in _ENCODED_RUNS.hits(text):
+            for match in _ENCODED_RUNS.matches(index, text):
                 if runs >= _MAX_DECODED_RUNS:
                     return found
                 start, end = match.span()
                 if end - start > _MAX_RUN_CHARS:
                     continue
                 runs += 1
-                decoded = decode(match.group().strip())
+                decoded = _DECODERS[index](match.group().strip())
                 if decoded is None:
                     continue
                 score, _ = self.score_text(normalize(decoded).text)
