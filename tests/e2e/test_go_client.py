@@ -15,17 +15,14 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import pytest
 
-from services.common import processes
-from services.common.processes import SERVICES
 from tests.support.policies import pattern_only_policies
-from tests.support.processes import STARTUP_SECONDS, suite_environment, wait_serving
+from tests.support.processes import serving, suite_environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -88,17 +85,8 @@ def addresses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
     tmp = tmp_path_factory.mktemp("go-e2e")
     env = suite_environment(tmp)
     env["LLMOPS_GUARDRAIL_POLICY_FILE"] = str(pattern_only_policies(tmp))
-    running: dict[str, subprocess.Popen[bytes]] = {}
-    try:
-        for name in NEEDED:
-            running[name] = processes.start(f"services.{name}", env, tmp, tmp / f"{name}.log")
-        deadline = time.monotonic() + STARTUP_SECONDS
-        for name, process in running.items():
-            target = processes.address(env, name)
-            wait_serving(process, target, SERVICES[name], deadline, tmp / f"{name}.log")
-        yield {f"LLMOPS_{name.upper()}_ADDRESS": processes.address(env, name) for name in NEEDED}
-    finally:
-        processes.stop_all(running.values(), 10)
+    with serving(NEEDED, env, tmp) as addresses:
+        yield addresses
 
 
 def parse(output: str) -> list[tuple[str, dict[str, str]]]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,3 +42,24 @@ def wait_serving(
         processes.wait_until_serving(process, target, service, deadline)
     except processes.NotServing as exc:
         pytest.fail(f"{exc}; log:\n{log.read_text(errors='replace')}")
+
+
+@contextmanager
+def serving(names: Sequence[str], env: Mapping[str, str], tmp: Path) -> Iterator[dict[str, str]]:
+    """The named services as processes, each logging to ``tmp/<name>.log``.
+
+    Yields ``LLMOPS_<NAME>_ADDRESS`` for each, the variables clients read; stops them all
+    on exit.
+    """
+    running: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        for name in names:
+            running[name] = processes.start(f"services.{name}", env, tmp, tmp / f"{name}.log")
+        deadline = time.monotonic() + STARTUP_SECONDS
+        for name, process in running.items():
+            target = processes.address(env, name)
+            service = processes.SERVICES[name]
+            wait_serving(process, target, service, deadline, tmp / f"{name}.log")
+        yield {f"LLMOPS_{name.upper()}_ADDRESS": processes.address(env, name) for name in names}
+    finally:
+        processes.stop_all(running.values(), 10)
