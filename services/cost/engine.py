@@ -664,7 +664,7 @@ class CostEngine:
         )
 
         def canonical(name: str) -> str:
-            return table.canonical(name) or normalise_model(name)
+            return table.family(name) or normalise_model(name)
 
         rows = reconcile(days, export, canonical, self._tolerance)
         if model:
@@ -674,9 +674,10 @@ class CostEngine:
 
 
 def _model_key(table: PriceTable, model: str) -> str:
-    """What model budgets compare: the price table's name (dated snapshots, aliases and
-    routing prefixes fold into it), else the case-folded name."""
-    return table.canonical(model) or normalise_model(model)
+    """What model budgets compare: the price table's name of the model (dated snapshots,
+    aliases, routing prefixes and platform or region entries fold into it), else the
+    case-folded name."""
+    return table.family(model) or normalise_model(model)
 
 
 def _keyed(table: PriceTable, dimensions: Mapping[str, str]) -> dict[str, str]:

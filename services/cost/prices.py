@@ -241,32 +241,41 @@ def normalise_model(model: str) -> str:
 def model_candidates(model: str) -> list[str]:
     """Names to try for ``model``, most specific first.
 
-    ``openai/gpt-4o-2024-08-06`` -> the name itself, without its dated snapshot
-    suffix, without its routing prefix (any ``provider/`` or ``region/`` segments:
-    ``azure/eu/``, ``vertex_ai/``, ``models/``), and without both. A Bedrock id
-    (``us.anthropic.claude-sonnet-4-20250514-v1:0``) is reduced to the model name
-    with the prefix. Last, the bare name without a version label (``-latest``,
-    ``@default``, ``-001``, ``-v1:0``), so an alias or snapshot entry of its own
-    (``chatgpt-4o-latest``) wins over the model it names a release of.
+    Each routing prefix is kept first and dropped last (``azure/eu/``, ``eu/``, none),
+    so a platform or region entry (``azure/eu/gpt-4o``) wins over the model's own.
+    Under each prefix the model id is tried as given, without its dated snapshot
+    suffix, as a Bedrock inference profile without its version
+    (``us.anthropic.claude-sonnet-4-5-20250929-v1:0`` -> ``us.anthropic.claude-sonnet-4-5``),
+    reduced to the model name (``claude-sonnet-4-5``), and last without a version
+    label (``-latest``, ``@default``, ``-001``, ``-v1:0``), so an alias or snapshot
+    entry of its own (``chatgpt-4o-latest``) wins over the model it names a release of.
     """
     name = normalise_model(model)
-    bare = _PROVIDER_PREFIX.sub("", name)
-    if bedrock := _BEDROCK_ID.match(bare):
-        bare = bedrock.group(1)
-    bare = _AZURE_GPT35.sub("gpt-3.5", bare)
-    unversioned = _VERSION_SUFFIX.sub("", bare)
+    path, _, model_id = name.rpartition("/")
+    segments = path.split("/") if path else []
+    prefixes = ["/".join(segments[start:]) + "/" for start in range(len(segments))]
+    qualified, bare = _model_id_forms(model_id)
     candidates: list[str] = []
-    for candidate in (
-        name,
-        _DATE_SUFFIX.sub("", name),
-        bare,
-        _DATE_SUFFIX.sub("", bare),
-        unversioned,
-        _DATE_SUFFIX.sub("", unversioned),
-    ):
-        if candidate and candidate not in candidates:
-            candidates.append(candidate)
+    for prefix in [*prefixes, ""]:
+        for form in (*qualified, *bare):
+            candidate = prefix + form
+            if candidate not in candidates:
+                candidates.append(candidate)
     return candidates
+
+
+def _model_id_forms(model_id: str) -> tuple[list[str], list[str]]:
+    """Forms of ``model_id`` (no routing prefix): those naming a Bedrock inference
+    profile (vendor and region kept), then those naming the model alone."""
+    qualified: list[str] = []
+    if bedrock := _BEDROCK_ID.match(model_id):
+        profile = model_id[: bedrock.end(1)]
+        qualified = [model_id, profile, _DATE_SUFFIX.sub("", profile)]
+        model_id = bedrock.group(1)
+    name = _AZURE_GPT35.sub("gpt-3.5", model_id)
+    unversioned = _VERSION_SUFFIX.sub("", name)
+    bare = [name, _DATE_SUFFIX.sub("", name), unversioned, _DATE_SUFFIX.sub("", unversioned)]
+    return list(dict.fromkeys(qualified)), [form for form in dict.fromkeys(bare) if form]
 
 
 @dataclass
@@ -276,6 +285,7 @@ class PriceTable:
     _by_model: dict[str, list[Price]] = field(default_factory=dict)
     _alias: dict[str, str] = field(default_factory=dict)
     _canonical: dict[str, str | None] = field(default_factory=dict)
+    _family: dict[str, str | None] = field(default_factory=dict)
 
     @classmethod
     def of(cls, *layers: Iterable[Price]) -> PriceTable:
@@ -317,6 +327,25 @@ class PriceTable:
         if len(self._canonical) >= _CANONICAL_CACHE_SIZE:
             self._canonical.clear()
         self._canonical[model] = found
+        return found
+
+    def family(self, model: str) -> str | None:
+        """The table's name for the model ``model`` is a deployment of.
+
+        A platform or region entry (``azure/eu/gpt-4o``, ``us.anthropic.claude-sonnet-4-5``)
+        prices its own calls but folds into the model's entry here, so budgets and
+        reconciliation see one model whichever platform served it.
+        """
+        if model in self._family:
+            return self._family[model]
+        found = canonical = self.canonical(model)
+        for candidate in _model_id_forms(canonical.rpartition("/")[2])[1] if canonical else ():
+            if candidate in self._by_model or candidate in self._alias:
+                found = self._alias.get(candidate, candidate)
+                break
+        if len(self._family) >= _CANONICAL_CACHE_SIZE:
+            self._family.clear()
+        self._family[model] = found
         return found
 
     def history(self, model: str) -> list[Price]:

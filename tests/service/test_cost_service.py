@@ -625,6 +625,27 @@ async def test_budget_state_is_rebuilt_from_ledger_after_restart(settings: CostS
         assert response.budgets[0].spent.amount_micros == 15_000
 
 
+async def test_model_budget_counts_platform_calls_at_the_platform_price(
+    stub: cost_pb2_grpc.CostServiceStub,
+) -> None:
+    await stub.CreateBudget(
+        budget("gpt4o", 100_000, dimension=cost_pb2.SPEND_DIMENSION_MODEL, value="gpt-4o"),
+        metadata=ACME,
+    )
+    await stub.RecordSpend(
+        cost_pb2.RecordSpendRequest(
+            # 1,000 x 2.50 + 500 x 10.00 per M = 7,500 micro-USD; 10% more in an Azure
+            # data zone: 8,250.
+            records=[record("global", "azure/gpt-4o"), record("zone", "azure/eu/gpt-4o")]
+        ),
+        metadata=ACME,
+    )
+    response = await stub.CheckBudget(
+        cost_pb2.CheckBudgetRequest(model="azure/us/gpt-4o-2024-08-06"), metadata=ACME
+    )
+    assert response.budgets[0].spent.amount_micros == 7_500 + 8_250
+
+
 async def test_replicas_converge_through_the_ledger(settings: CostSettings) -> None:
     fast = dataclasses.replace(settings, budget_refresh_seconds=0.2)
     async with serving(fast) as first, serving(fast) as second:

@@ -166,7 +166,8 @@ def test_rounding_is_half_up_once_per_call(table: PriceTable) -> None:
         ("gpt-5.1-2025-11-13", "gpt-5.1"),
         ("gemini-3-pro-preview", "gemini-3-pro-preview"),
         # Routing prefixes of any depth: provider, then region.
-        ("azure/eu/gpt-4o-mini", "gpt-4o-mini"),
+        ("azure/gpt-4o-mini", "gpt-4o-mini"),
+        ("litellm_proxy/openai/gpt-4o-mini", "gpt-4o-mini"),
         ("vertex_ai/claude-sonnet-4@20250514", "claude-sonnet-4"),
         # The name with its prefix is tried before the release label comes off.
         ("openai/chatgpt-4o-latest", "chatgpt-4o-latest"),
@@ -174,13 +175,91 @@ def test_rounding_is_half_up_once_per_call(table: PriceTable) -> None:
         # Release labels: Vertex AI versions, Gemini stable versions, Bedrock versions.
         ("vertex_ai/claude-opus-4-6@default", "claude-opus-4-6"),
         ("models/gemini-1.5-pro-001", "gemini-1.5-pro"),
-        ("bedrock/us-gov-east-1/claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+        ("bedrock/eu-west-1/claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
         # Azure spells GPT-3.5 without the dot.
         ("azure/gpt-35-turbo-0125", "gpt-3.5-turbo"),
     ],
 )
 def test_aliases_and_dated_snapshots(table: PriceTable, name: str, canonical: str) -> None:
     assert table.canonical(name) == canonical
+
+
+@pytest.mark.parametrize(
+    ("name", "entry", "family"),
+    [
+        # An Azure data zone costs 10% more than the global deployment.
+        ("azure/eu/gpt-4o-2024-08-06", "azure/us/gpt-4o", "gpt-4o"),
+        ("litellm_proxy/azure/us/gpt-4o-mini", "azure/us/gpt-4o-mini", "gpt-4o-mini"),
+        # The first gpt-4o snapshot keeps its own price in a data zone too.
+        ("azure/eu/gpt-4o-2024-05-13", "azure/us/gpt-4o-2024-05-13", "gpt-4o-2024-05-13"),
+        # A Bedrock cross-region profile, with or without a routing prefix or version.
+        (
+            "eu.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "us.anthropic.claude-sonnet-4-5",
+            "claude-sonnet-4-5",
+        ),
+        (
+            "bedrock/converse/jp.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "us.anthropic.claude-sonnet-4-5",
+            "claude-sonnet-4-5",
+        ),
+        ("us.anthropic.claude-sonnet-4-6", "us.anthropic.claude-sonnet-4-6", "claude-sonnet-4-6"),
+        # GovCloud, with or without the vendor in the id.
+        (
+            "bedrock/us-gov-west-1/claude-sonnet-4-5-20250929-v1:0",
+            "bedrock/us-gov-east-1/claude-sonnet-4-5",
+            "claude-sonnet-4-5",
+        ),
+        ("vertex_ai/claude-3-5-haiku@20241022", "vertex_ai/claude-3-5-haiku", "claude-3-5-haiku"),
+        # Where the platform charges the model's own price, the model's entry answers.
+        ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5", None),
+        ("azure/gpt-4o", "gpt-4o", None),
+    ],
+)
+def test_platform_and_region_ids_find_their_own_price_and_fold_into_the_model(
+    table: PriceTable, name: str, entry: str, family: str | None
+) -> None:
+    assert table.canonical(name) == entry
+    assert table.family(name) == (family or entry)
+
+
+def test_platform_price_differs_from_the_model_price(table: PriceTable) -> None:
+    # 100k input + 100k output: 3.00/15.00 per M on Anthropic, 10% more in a Bedrock
+    # cross-region profile; 2.50/10.00 for gpt-4o, 10% more in an Azure data zone.
+    usage = Usage(100_000, 100_000)
+    assert cost(table, "claude-sonnet-4-5", usage) == 1_800_000
+    assert cost(table, "us.anthropic.claude-sonnet-4-5-20250929-v1:0", usage) == 1_980_000
+    assert cost(table, "azure/gpt-4o", usage) == 1_250_000
+    assert cost(table, "azure/eu/gpt-4o", usage) == 1_375_000
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("mistral/mistral-large-latest", "mistral-large-2512"),
+        ("mistral-small-latest", "mistral-small-2603"),
+        ("deepseek/deepseek-chat", "deepseek-chat"),
+        ("deepseek-reasoner", "deepseek-reasoner"),
+        ("xai/grok-4.20-0309-reasoning", "grok-4.20"),
+        ("cohere_chat/command-a-03-2025", "command-a-03-2025"),
+        ("moonshot/kimi-k2.6", "kimi-k2.6"),
+        ("zai/glm-4.6", "glm-4.6"),
+        # A model Mistral serves for another maker keeps Mistral's prefix.
+        ("mistral/glm-5-2", "mistral/glm-5-2"),
+    ],
+)
+def test_other_providers_first_party_ids(table: PriceTable, name: str, canonical: str) -> None:
+    assert table.canonical(name) == canonical
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["large", "mistral-large", "mistral/large", "glm-5-2", "grok-4", "command-a", "deepseek"],
+)
+def test_short_or_partial_names_of_other_providers_are_not_guessed(
+    table: PriceTable, name: str
+) -> None:
+    assert table.canonical(name) is None
 
 
 def test_unknown_model_has_no_price(table: PriceTable) -> None:
@@ -214,6 +293,21 @@ def test_snapshot_suffix_candidates() -> None:
         "openai/o3",
         "o3-2025-04-16",
         "o3",
+    ]
+
+
+def test_candidates_keep_each_routing_prefix_before_dropping_it() -> None:
+    assert model_candidates("bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0") == [
+        "bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "bedrock/us.anthropic.claude-sonnet-4-5-20250929",
+        "bedrock/us.anthropic.claude-sonnet-4-5",
+        "bedrock/claude-sonnet-4-5-20250929",
+        "bedrock/claude-sonnet-4-5",
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        "us.anthropic.claude-sonnet-4-5-20250929",
+        "us.anthropic.claude-sonnet-4-5",
+        "claude-sonnet-4-5-20250929",
+        "claude-sonnet-4-5",
     ]
 
 
