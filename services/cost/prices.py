@@ -45,7 +45,7 @@ _PROVIDER_PREFIX = re.compile(r"^(?:[a-z0-9_.-]+/)+")
 # and a version: us.anthropic.claude-sonnet-4-20250514-v1:0.
 _BEDROCK_ID = re.compile(
     r"^(?:(?:us|eu|apac|global|us-gov|ca|jp|au)\.)?"
-    r"(?:anthropic|meta|amazon|cohere|mistral|ai21|deepseek|openai)\.(.+?)(?:-v\d+(?::\d+)?)?$"
+    r"(?:anthropic|meta|amazon|cohere|mistral|ai21|deepseek|openai|xai)\.(.+?)(?:-v\d+(?::\d+)?)?$"
 )
 # Version labels that name a release of the same model, tried only after the name
 # with them: a moving alias (claude-3-5-sonnet-latest), a Vertex AI version

@@ -169,7 +169,7 @@ def test_known_differences_are_still_differences() -> None:
 # What a model id says beyond the model: routing path, Bedrock region and vendor,
 # release labels and dated snapshots (written apart from prices.py on purpose).
 _BEDROCK_PREFIX = re.compile(
-    r"^(?:[a-z-]+\.)?(?:anthropic|meta|amazon|cohere|mistral|ai21|deepseek|openai)\."
+    r"^(?:[a-z-]+\.)?(?:anthropic|meta|amazon|cohere|mistral|ai21|deepseek|openai|xai)\."
 )
 _RELEASE = re.compile(
     r"(?:-v\d+(?::\d+)?|@[a-z0-9._-]+|-latest|-\d{3}|-\d{8}|-\d{4}-\d{2}-\d{2})+$"

@@ -123,6 +123,8 @@ async def test_parallel_counter_counts_like_one_counter(
         ("gpt-5-mini", "o200k_base", False),
         ("gpt-5.1", "o200k_base", False),
         ("gpt-5.1-codex", "o200k_base", False),
+        ("gpt-5.5-2026-04-23", "o200k_base", False),
+        ("azure/gpt-5.6-sol", "o200k_base", False),
         ("o1", "o200k_base", False),
         ("o3-2025-04-16", "o200k_base", False),
         ("o4-mini", "o200k_base", False),
@@ -136,6 +138,9 @@ async def test_parallel_counter_counts_like_one_counter(
         ("gemini-2.5-pro", "cl100k_base", True),
         ("llama-3.1-70b", "cl100k_base", True),
         ("o10-experimental", "cl100k_base", True),
+        # Neither tiktoken's model table nor OpenAI names GPT-6's encoding: estimated.
+        ("gpt-6-sol", "cl100k_base", True),
+        ("gpt-6.1-terra", "cl100k_base", True),
         ("", "cl100k_base", True),
     ],
 )
