@@ -42,6 +42,13 @@ ADVERSARIAL = {
     "url_userinfo": "a://b:c@" * (SIZE // 8),
     "bearer_words": "Bearer " * (SIZE // 7),
     "token_shaped_runs": ("MTIzNDU2Nzg5YWJjZGVmZ2hp.Cl2FMQ." + "a" * 27 + " ") * (SIZE // 60),
+    # National identifiers: digit groups with separators (one run, however long), and
+    # floods of identifiers failing their check (NRIC, codice fiscale, personnummer).
+    "separated_digit_groups": "123 456 789 " * (SIZE // 12),
+    "dotted_digit_groups": "529.982.247-25 " * (SIZE // 15),
+    "nric_shaped_tokens": "S1234567A " * (SIZE // 10),
+    "fiscal_code_shaped_tokens": "RSSMRA85T10A562X " * (SIZE // 17),
+    "dated_counters": "811218-9875 " * (SIZE // 12),
 }
 
 
