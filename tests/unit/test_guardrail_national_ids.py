@@ -131,12 +131,16 @@ def test_valid_identifier_next_to_its_context_word_is_found_whole(
     assert (kind, value, 1.0) in _found(pii, text)
 
 
-@pytest.mark.parametrize(("kind", "context", "value"), WITH_CONTEXT)
+# Identifiers without a check digit are held to their structure rules instead (below).
+WITH_CHECK_DIGIT = [
+    case for case in WITH_CONTEXT if case[0] not in ("US_ITIN", "IN_PAN", "UK_NINO")
+]
+
+
+@pytest.mark.parametrize(("kind", "context", "value"), WITH_CHECK_DIGIT)
 def test_identifier_with_one_digit_changed_is_not_reported(
     pii: EntityDetector, kind: str, context: str, value: str
 ) -> None:
-    if kind in ("US_ITIN", "IN_PAN", "UK_NINO"):
-        pytest.skip("no check digit: structure only (see the structure test)")
     text = f"Here is my {context} {_one_digit_changed(kind, value)}, thanks."
     assert kind not in [t for t, _, _ in _found(pii, text)]
 
