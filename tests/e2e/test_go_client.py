@@ -21,8 +21,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from tests.support.policies import pattern_only_policies
-from tests.support.processes import serving, suite_environment
+from tests.support.processes import serving_for_clients
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -82,10 +81,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def addresses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    tmp = tmp_path_factory.mktemp("go-e2e")
-    env = suite_environment(tmp)
-    env["LLMOPS_GUARDRAIL_POLICY_FILE"] = str(pattern_only_policies(tmp))
-    with serving(NEEDED, env, tmp) as addresses:
+    with serving_for_clients(NEEDED, tmp_path_factory.mktemp("go-e2e")) as addresses:
         yield addresses
 
 

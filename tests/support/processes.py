@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from services.common import processes
+from tests.support.policies import pattern_only_policies
 
 GRACE_SECONDS = 5
 # Generous: the drift service loads an embedding model before it serves.
@@ -63,3 +64,13 @@ def serving(names: Sequence[str], env: Mapping[str, str], tmp: Path) -> Iterator
         yield {f"LLMOPS_{name.upper()}_ADDRESS": processes.address(env, name) for name in names}
     finally:
         processes.stop_all(running.values(), 10)
+
+
+@contextmanager
+def serving_for_clients(names: Sequence[str], tmp: Path) -> Iterator[dict[str, str]]:
+    """:func:`serving` in a fresh suite environment whose guard loads no embedding model
+    (the shipped default policy alone), as the client tests in other languages use it."""
+    env = suite_environment(tmp)
+    env["LLMOPS_GUARDRAIL_POLICY_FILE"] = str(pattern_only_policies(tmp))
+    with serving(names, env, tmp) as addresses:
+        yield addresses
