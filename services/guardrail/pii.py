@@ -24,13 +24,19 @@ from services.guardrail.patterns import PatternSet, options
 PII = "pii"
 SECRETS = "secrets"
 
+
+def _words(*words: str) -> re2._Regexp:
+    """Context words (or word patterns), whole and in any case. Searched in the
+    normalised text, where accents are gone."""
+    return re2.compile(rf"(?i)\b(?:{'|'.join(words)})\b", options())
+
+
 # Words that make a Luhn-valid digit run much more likely to be a payment card.
-_CARD_CONTEXT = re2.compile(
-    r"(?i)\b(card|credit|debit|visa|master ?card|amex|american express|discover|"
-    r"cc|ccn|pan|cvv|cvc|expir\w*|exp|payment|pay|billing|charge)\b",
-    options(),
-)
-_SSN_CONTEXT = re2.compile(r"(?i)\b(ssn|social security|social sec|tax id|itin)\b", options())
+_CARD_CONTEXT = _words(
+    "card", "credit", "debit", "visa", "master ?card", "amex", "american express", "discover",
+    "cc", "ccn", "pan", "cvv", "cvc", r"expir\w*", "exp", "payment", "pay", "billing", "charge",
+)  # fmt: skip
+_SSN_CONTEXT = _words("ssn", "social security", "social sec", "tax id", "itin")
 _CONTEXT_WINDOW = 48
 
 # IBAN lengths by country (ISO 13616 registry).
@@ -252,11 +258,6 @@ shapes), below cards, IBANs and e-mail addresses."""
 _NIR_PRIORITY = 81
 """A 15-digit NIR passes Luhn one time in ten, and "2 5..." is in Mastercard's range:
 its two-digit mod-97 key and date fields are the stronger evidence."""
-
-
-def _words(*words: str) -> re2._Regexp:
-    # Searched in the normalised text, where accents are gone.
-    return re2.compile(rf"(?i)\b(?:{'|'.join(words)})\b", options())
 
 
 @dataclass(frozen=True)
