@@ -1,0 +1,51 @@
+"""RecordStore against the real databases: concurrent writers of the same ids."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.common.db import create_engine
+from services.logsink.records import Limits, parse
+from services.logsink.store import RecordStore, records
+from tests.service.logsink_support import record
+
+NOW_US = 1_800_000_000_000_000
+
+
+def _rows(ids: list[str]) -> list[dict[str, Any]]:
+    limits = Limits(max_text_bytes=1 << 20, max_future_us=0)
+    parsed = [parse(record(i), "default", NOW_US, limits) for i in ids]
+    assert all(isinstance(row, dict) for row in parsed)
+    return parsed  # type: ignore[return-value]
+
+
+def test_batches_listing_the_same_ids_in_opposite_orders_store_each_once(
+    database_url: str,
+) -> None:
+    # Big enough that the two transactions overlap; upper and lower case sort
+    # differently in a linguistic collation than code point by code point, so every
+    # writer must pick one order itself, whatever the database's collation.
+    ids = [f"{prefix}{i:05d}" for i in range(5000) for prefix in ("a", "B", "é")]
+    engine = create_engine(database_url)
+    store = RecordStore(engine)
+    store.migrate()
+    batches = [_rows(ids), _rows(ids[::-1])]
+    start = threading.Barrier(len(batches))
+
+    def insert(rows: list[dict[str, Any]]) -> set[str]:
+        start.wait()
+        return store.insert_batch("default", rows, None, NOW_US, lambda _: [])
+
+    with ThreadPoolExecutor(len(batches)) as pool:
+        first, second = pool.map(insert, batches)
+    # Inserted in the order given, the two would deadlock on the unique index and
+    # PostgreSQL would abort one of them.
+    assert first | second == set(ids)
+    assert not first & second
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(records)) == len(ids)
+    engine.dispose()
