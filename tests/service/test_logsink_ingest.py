@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import grpc
 import psycopg
 import pytest
+import zstandard
 from llmops.v1 import common_pb2, logsink_pb2
 
 from tests.conftest import S3Server
@@ -310,10 +310,11 @@ async def test_redacted_mode_masks_pii_before_anything_is_stored(
             logsink_pb2.GetRecordRequest(request_id="clean", include_text=True)
         )
         assert clean.record.response_text == "nothing here"
-        # Nothing raw in the object store either: a segment inflates as one raw DEFLATE
-        # stream holding every record.
+        # Nothing raw in the object store either: a segment decompresses as a run of
+        # Zstandard frames, one per record.
         for key in sink.objects.list():
-            inflated = zlib.decompressobj(-zlib.MAX_WBITS).decompress(sink.objects.get(key))
+            frames = zstandard.ZstdDecompressor().decompressobj(read_across_frames=True)
+            inflated = frames.decompress(sink.objects.get(key))
             assert b"[EMAIL_REDACTED]" in inflated
             assert b"jane.doe" not in inflated
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import random
 import uuid
+import zlib
 
 import numpy as np
 import pytest
+import zstandard
 from hypothesis import given
 from hypothesis import strategies as st
 from llmops.v1 import common_pb2, cost_pb2, drift_pb2, experiment_pb2
@@ -138,6 +140,45 @@ def test_a_corrupted_segment_slice_is_refused_not_misread(position: int, flip: i
     # The only corruption that may pass is one that decodes to the very same texts
     # (e.g. a flipped bit in the padding of the flush marker).
     assert texts == ("What is the refund policy?", "Thirty days, receipt needed.")
+
+
+def _legacy_segment(texts: list[tuple[str, str]]) -> tuple[bytes, list[tuple[int, int]]]:
+    """A segment as written before Zstandard: raw DEFLATE, CRC-32, a full flush each."""
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS)
+    parts, ranges, size = [], [], 0
+    for prompt, response in texts:
+        body = len(prompt.encode()).to_bytes(4, "big") + prompt.encode() + response.encode()
+        blob = compressor.compress(zlib.crc32(body).to_bytes(4, "big") + body)
+        blob += compressor.flush(zlib.Z_FULL_FLUSH)
+        parts.append(blob)
+        ranges.append((size, len(blob)))
+        size += len(blob)
+    return b"".join(parts), ranges
+
+
+def test_segments_written_in_the_earlier_deflate_format_still_decode() -> None:
+    texts = [("", "only a response"), ("Qué tal? ✓", ""), ("prompt " * 300, "answer " * 300)]
+    payload, ranges = _legacy_segment(texts)
+    for (offset, length), expected in zip(ranges, texts, strict=True):
+        assert decode_texts(payload[offset : offset + length]) == expected
+    offset, length = ranges[0]
+    damaged = bytearray(payload[offset : offset + length])
+    damaged[-3] ^= 0x40
+    with pytest.raises(ValueError, match="corrupt"):
+        decode_texts(bytes(damaged))
+
+
+def test_segment_frames_claiming_more_than_a_record_can_hold_are_refused() -> None:
+    builder = SegmentBuilder()
+    builder.add("p", "r")
+    frame = builder.payload()
+    # Magic, then the header descriptor: single segment, checksum, a 1-byte content size.
+    assert (frame[4], frame[5]) == (0x24, 6)
+    # The same frame with an 8-byte content size that claims 2**40 bytes.
+    forged = frame[:4] + bytes([0xE4]) + (1 << 40).to_bytes(8, "little") + frame[6:]
+    assert zstandard.frame_content_size(forged) == 1 << 40
+    with pytest.raises(ValueError, match="corrupt"):
+        decode_texts(forged)
 
 
 def test_segment_keys_are_unique_and_scoped_by_tenant() -> None:
