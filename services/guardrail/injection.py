@@ -306,12 +306,14 @@ RULES: tuple[Rule, ...] = (
         WEAK,
         rf"\b{_OVERRIDE_VERBS}{_S}(?:the|these|those){_S}{_INSTRUCTIONS}\b",
     ),
+    # Not "everything I said": a user taking back their own words ("forget everything I
+    # said about the budget") is steering the conversation, not overriding the system.
     Rule(
         "INSTRUCTION_OVERRIDE",
         STRONG,
         rf"\b{_OVERRIDE_VERBS}{_S}(?:about{_S})?(?:all{_S})?(?:of{_S})?"
         rf"{_any('everything', 'anything', 'all')}{_S}"
-        rf"(?:{_any('you were', 'you have been', 'youve been', 'you’ve been', 'you’re', 'i', 'that was', 'that has been', 'above', 'before', 'prior', 'previously', 'earlier', 'so far', 'up to now', 'until now', 'in your')})",
+        rf"(?:{_any('you were', 'you have been', 'youve been', 'you’ve been', 'you’re', 'that was', 'that has been', 'above', 'before', 'prior', 'previously', 'earlier', 'so far', 'up to now', 'until now', 'in your')})",
     ),
     Rule(
         "INSTRUCTION_OVERRIDE",
