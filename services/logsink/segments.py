@@ -14,7 +14,7 @@ frame per record").
 Record layout before compression: 4-byte big-endian length of the UTF-8 prompt, the
 prompt, then the UTF-8 response up to the end.
 
-Segments written before keep their format and are still read: each record is raw
+Segments written by earlier versions are still read: each record is raw
 DEFLATE (no zlib header) of a 4-byte big-endian CRC-32 of the rest followed by the
 same layout. The two cannot be confused: every Zstandard frame starts with the bytes
 28 B5 2F FD, and no raw DEFLATE stream does (its first byte would announce a stored

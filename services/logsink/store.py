@@ -456,8 +456,9 @@ def _postgres_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str
     against 25 us for binding the same rows as arrays to one INSERT), but it has no
     ``ON CONFLICT``: when a request_id is already stored (a replay, rare), the COPY
     fails with a unique violation, is rolled back to its savepoint, and the batch goes
-    the slower way round, :func:`_postgres_insert_staged`. The direct COPY roughly
-    halves PostgreSQL's work per batch (bench/README.md, "logsink: direct COPY").
+    the slower way round, :func:`_postgres_insert_staged`. The direct COPY leaves
+    PostgreSQL about a fifth less work per record (bench/README.md, "logsink: direct
+    COPY and one Zstandard frame per record").
 
     Rows go in request_id order, code point by code point (``COLLATE "C"`` in SQL), on
     both ways: concurrent batches with overlapping ids then wait for each other in one
