@@ -27,15 +27,29 @@ New revisions: ``alembic_config(url, MIGRATIONS_DIR, "alembic_version_cost")`` w
 from __future__ import annotations
 
 import fcntl
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine, make_url
+
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    # Raised unwrapped where a service talks to the driver itself (LogSink's COPY).
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
+"""What a database that cannot take a request now raises: lost or refused connections,
+a locked SQLite file, a PostgreSQL deadlock or serialization failure. Every service
+answers these with UNAVAILABLE, which clients retry (services.common.interceptors)."""
 
 # Any constant shared by every llmops process works; this is "llmops" in ASCII.
 _PG_MIGRATION_LOCK_KEY = 0x6C6C6D6F7073

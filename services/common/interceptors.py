@@ -11,9 +11,11 @@ task for all four handler kinds:
   INVALID_ARGUMENT naming the field (:mod:`services.common.decoding`);
 * ``llmops_rpc_*`` metrics are recorded with the final status code, including
   CANCELLED or DEADLINE_EXCEEDED for a stream the client abandoned;
-* domain errors become statuses through :mod:`services.common.grpc_errors`, and any
-  other exception becomes a generic INTERNAL status after being logged with its
-  traceback, so a bad request never takes the server down.
+* domain errors become statuses through :mod:`services.common.grpc_errors`, a
+  database that cannot take the request now (``DATABASE_UNAVAILABLE``) becomes
+  UNAVAILABLE, which clients retry, and any other exception becomes a generic
+  INTERNAL status after being logged with its traceback, so a bad request never
+  takes the server down.
 
 Label cardinality stays bounded: ``service`` and ``method`` come only from methods
 that a handler was found for (unknown methods never reach the wrapper) and ``code``
@@ -33,6 +35,7 @@ import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.common import errors, grpc_errors
+from services.common.db import DATABASE_UNAVAILABLE
 from services.common.decoding import request_parser
 from services.common.tenancy import (
     API_KEY_METADATA_KEY,
@@ -194,6 +197,17 @@ class _Call:
             status = grpc_errors.to_grpc_status(exc)
             if status.code is grpc.StatusCode.INTERNAL:
                 logger.error("domain error without a status mapping", exc_info=exc)
+            return status.code, status
+        if isinstance(exc, DATABASE_UNAVAILABLE):
+            logger.warning(
+                "database unavailable in %s/%s: %s",
+                self._service,
+                self._method,
+                type(exc).__name__,
+            )
+            status = grpc_errors.to_grpc_status(
+                errors.Unavailable("database unavailable; retry later")
+            )
             return status.code, status
         if isinstance(exc, Exception):
             preset = _code_of(context)

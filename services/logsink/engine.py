@@ -16,17 +16,15 @@ thread. Ingestion order for one batch, which is what makes an ack trustworthy:
 from __future__ import annotations
 
 import enum
-import functools
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from llmops.v1 import common_pb2
-from sqlalchemy import exc as sql_errors
 
 from services.common.errors import LlmopsError, NotFound, Unavailable
 from services.common.objectstore import ObjectStore
@@ -102,23 +100,6 @@ MAX_PAGE_TEXT_BYTES = 2 * 1024 * 1024
 """Text bytes one page of records with texts may hold (one record at least): well under
 the 4 MiB a gRPC client accepts by default."""
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _database_unavailable(method: Callable[P, R]) -> Callable[P, R]:
-    """Connection-level SQL failures become UNAVAILABLE, which clients retry."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except (sql_errors.OperationalError, sql_errors.InterfaceError) as exc:
-            logger.warning("database unavailable: %s", type(exc).__name__)
-            raise Unavailable("database unavailable; retry later") from exc
-
-    return wrapper
-
 
 @contextmanager
 def _object_store_unavailable() -> Iterator[None]:
@@ -184,7 +165,6 @@ class LogSinkEngine:
         responses, key = self._write_texts(tenant, accepted) if accepted else ([], None)
         return PreparedBatch(tenant, ingest_us, accepted, responses, key, results)
 
-    @_database_unavailable
     def commit(self, prepared: PreparedBatch) -> BatchResult:
         """Steps 4-5: one transaction for records and outbox, then metrics."""
         accepted = prepared.accepted
@@ -239,7 +219,6 @@ class LogSinkEngine:
             self._objects.put(key, builder.payload())
         return responses, key
 
-    @_database_unavailable
     def get(self, tenant: str, request_id: str, include_text: bool) -> FullRecord:
         """One record by request_id; raises NotFound."""
         found = self._store.get(tenant, request_id)
@@ -251,7 +230,6 @@ class LogSinkEngine:
             [(record.prompt_text, record.response_text)] = self._read_texts([text])
         return FullRecord(record, row["ingest_us"])
 
-    @_database_unavailable
     def page(
         self,
         tenant: str,
@@ -318,14 +296,12 @@ class LogSinkEngine:
             texts.append((prompt, response))
         return texts
 
-    @_database_unavailable
     def stats(
         self, tenant: str, where: RecordFilter, by_model: bool, by_template: bool
     ) -> list[GroupStats]:
         """Aggregates per group (see :meth:`RecordStore.stats`)."""
         return self._store.stats(tenant, where, by_model, by_template)
 
-    @_database_unavailable
     def purge(self, scope: TenantScope, before_us: int) -> tuple[int, int]:
         """Delete records older than ``before_us`` and segments left without records.
 
