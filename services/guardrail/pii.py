@@ -181,10 +181,23 @@ def _check_ipv4(text: str, start: int, end: int) -> float | None:
         return None
     before = text[max(0, start - 1) : start]
     after = text[end : end + 2]
-    # Version strings (v1.2.3.4, 1.2.3.4.5) look like addresses but are not.
+    # Version strings (v1.2.3.4, 1.2.3.4.5, "version 10.0.0.1") look like addresses but
+    # are not.
     if before in ("v", "V", ".") or (after[:1] == "." and after[1:2].isdigit()):
         return None
+    if (" " + text[max(0, start - 12) : start]).rstrip().lower().endswith(_VERSION_WORDS):
+        return None
+    # Loopback, "any", netmasks and broadcast (255. is reserved) are valid syntax but
+    # nobody's address (as "::1").
+    if text.startswith(_NOBODYS_ADDRESSES, start):
+        return None
     return 0.9
+
+
+# String tests, not a regex or ipaddress: each candidate of a 100 KB flood of addresses
+# pays them (bench/README.md, "guardrail: three pattern changes").
+_VERSION_WORDS = (" version", " ver", " ver.", " release", " build", " firmware")
+_NOBODYS_ADDRESSES = ("127.", "0.0.0.0", "255.")
 
 
 def _check_ipv6(text: str, start: int, end: int) -> float | None:

@@ -70,6 +70,9 @@ def test_pii_entities_are_found_with_exact_spans(
         "IBAN DE00 3704 0044 0532 0130 00",  # bad checksum
         "version v1.2.3.4 released",
         "build 1.2.3.4.5",
+        "Version 10.0.0.1 of the library broke my build",
+        "Error: ECONNREFUSED 127.0.0.1:5432",
+        "listen on 0.0.0.0:80 with netmask 255.255.255.0",
         "oid 1.3.6.1.4.1.311",  # a dotted run longer than an address
         "serial 4111 1111 1111 1111 2222 3333",  # more digits than any card
         "the ratio was 12:30:45",
