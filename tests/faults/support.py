@@ -20,6 +20,7 @@ from llmops.v1 import common_pb2
 from services.common import processes
 from services.common.healthcheck import check
 from services.common.processes import SERVICES, free_ports
+from tests.conftest import POSTGRES_ADMIN_URL
 from tests.support.processes import wait_serving
 
 
@@ -92,6 +93,12 @@ class TcpProxy:
         self.cut()
         self._thread.join(timeout=5)
         self._listener.close()
+
+
+def proxied_url(proxy: TcpProxy, database: str) -> str:
+    """The URL of ``database`` through ``proxy``."""
+    user = POSTGRES_ADMIN_URL.split("://", 1)[1].split("@", 1)[0]
+    return f"postgresql://{user}@127.0.0.1:{proxy.port}/{database}"
 
 
 class LogSinkProcess:

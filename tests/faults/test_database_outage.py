@@ -10,15 +10,13 @@ the shipper dropped nothing, and LogSink is SERVING again without a restart.
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.faults.support import TcpProxy, logsink_process, ship
+from tests.faults.support import TcpProxy, logsink_process, proxied_url, ship
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -26,34 +24,11 @@ OUTAGE_SECONDS = 20
 RECORDS_PER_PHASE = 300
 
 
-@pytest.fixture
-def database() -> Iterator[str]:
-    name = f"llmops_outage_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    port = int(POSTGRES_ADMIN_URL.rsplit(":", 1)[1].split("/", 1)[0])
-    tcp = TcpProxy(port)
-    try:
-        yield tcp
-    finally:
-        tcp.close()
-
-
 def test_every_record_survives_a_database_outage_exactly_once(
     tmp_path: Path, database: str, proxy: TcpProxy
 ) -> None:
-    user = POSTGRES_ADMIN_URL.split("://", 1)[1].split("@", 1)[0]
     environment = {
-        "LLMOPS_DATABASE_URL": f"postgresql+psycopg://{user}@127.0.0.1:{proxy.port}/{database}",
+        "LLMOPS_DATABASE_URL": proxied_url(proxy, database),
         "LLMOPS_OBJECT_STORE": f"file:{tmp_path / 'objects'}",
     }
     with logsink_process(tmp_path, environment) as logsink:

@@ -8,13 +8,11 @@ test_database_outage.py).
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import grpc
-import psycopg
 import pytest
 from llmops.v1 import (
     cost_pb2,
@@ -36,8 +34,7 @@ from services.experiment.servicer import SPEC as EXPERIMENT
 from services.experiment.settings import ExperimentSettings
 from services.logsink.servicer import SPEC as LOGSINK
 from services.logsink.settings import LogSinkSettings
-from tests.conftest import POSTGRES_ADMIN_URL
-from tests.faults.support import TcpProxy
+from tests.faults.support import TcpProxy, proxied_url
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 
@@ -82,35 +79,11 @@ def _logsink(url: str, tmp_path: Path) -> tuple[ServiceSpec[Any], Any, Call]:
 SERVICES = {"cost": _cost, "experiment": _experiment, "drift": _drift, "logsink": _logsink}
 
 
-@pytest.fixture
-def database() -> Iterator[str]:
-    name = f"llmops_unavailable_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    port = int(POSTGRES_ADMIN_URL.rsplit(":", 1)[1].split("/", 1)[0])
-    tcp = TcpProxy(port)
-    try:
-        yield tcp
-    finally:
-        tcp.close()
-
-
 @pytest.mark.parametrize("service", sorted(SERVICES))
 async def test_a_lost_database_is_unavailable_not_internal(
     service: str, database: str, proxy: TcpProxy, tmp_path: Path
 ) -> None:
-    user = POSTGRES_ADMIN_URL.split("://", 1)[1].split("@", 1)[0]
-    url = f"postgresql://{user}@127.0.0.1:{proxy.port}/{database}"
-    spec, settings, call = SERVICES[service](url, tmp_path)
+    spec, settings, call = SERVICES[service](proxied_url(proxy, database), tmp_path)
     async with (
         running_server(spec, settings) as built,
         grpc.aio.insecure_channel(f"127.0.0.1:{built.port}") as channel,

@@ -6,7 +6,6 @@ exactly once with its texts, the shipper dropped nothing, and LogSink is SERVING
 
 from __future__ import annotations
 
-import contextlib
 import random
 import sqlite3
 import time
@@ -15,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
-import psycopg
 import pytest
 from llmops.shipper import Shipper
 from llmops.v1 import logsink_pb2, logsink_pb2_grpc
@@ -178,62 +176,3 @@ def test_a_client_that_does_not_read_its_acks_does_not_hold_up_others(tmp_path: 
     with sqlite3.connect(database) as conn:
         count = conn.execute("SELECT count(DISTINCT request_id), count(*) FROM logsink_records")
         assert count.fetchone() == (31_000, 31_000)
-
-
-@contextlib.contextmanager
-def _writes_blocked(database_url: str) -> Iterator[None]:
-    """Another connection holds the write lock on LogSink's records until the block ends."""
-    if database_url.startswith("sqlite"):
-        blocker = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-        blocker.execute("BEGIN IMMEDIATE")  # SQLite's single write lock
-        try:
-            yield
-        finally:
-            blocker.execute("ROLLBACK")
-            blocker.close()
-        return
-    with psycopg.connect(database_url) as blocker:
-        blocker.execute("LOCK TABLE logsink_records IN EXCLUSIVE MODE")  # reads still pass
-        yield
-        blocker.rollback()
-
-
-def test_a_stalled_database_slows_the_stream_instead_of_filling_memory(
-    database_url: str, tmp_path: Path
-) -> None:
-    """Back-pressure: while the database takes no writes, LogSink stops reading the stream
-    once a few batches wait, so gRPC flow control stops the client's sends and LogSink's
-    memory stays flat; once the database moves again, every record is stored once."""
-    environment = {
-        "LLMOPS_DATABASE_URL": database_url,
-        "LLMOPS_OBJECT_STORE": f"file:{tmp_path / 'objects'}",
-        "LLMOPS_LOGSINK_TEXT_MODE": "full",
-    }
-    text = "x" * 20_000
-    taken: list[str] = []
-
-    def offered() -> Iterator[logsink_pb2.StreamRecordsRequest]:
-        # 100 batches of 100 records with 20 KB of text each: 200 MB offered.
-        for number in range(100):
-            records = [call_record() for _ in range(100)]
-            for record in records:
-                record.response_text = text
-            taken.extend(r.request_id for r in records)
-            yield logsink_pb2.StreamRecordsRequest(batch_id=f"b{number}", records=records)
-
-    with logsink_process(tmp_path, environment) as logsink:
-        assert logsink.process is not None
-        rss_before = _rss_mb(logsink.process.pid)
-        with grpc.insecure_channel(f"127.0.0.1:{logsink.port}") as channel:
-            stub = logsink_pb2_grpc.LogSinkServiceStub(channel)
-            with _writes_blocked(database_url):
-                call = stub.StreamRecords(offered(), timeout=120)
-                time.sleep(5)
-                taken_while_blocked = len(taken)
-                rss_while_blocked = _rss_mb(logsink.process.pid)
-            acks = list(call)
-        assert logsink.serving()
-    assert sum(a.stored for a in acks) == len(taken) == 10_000
-    # A few batches wait in LogSink and in the HTTP/2 windows; the rest stays unread.
-    assert taken_while_blocked <= 2_500, taken_while_blocked
-    assert rss_while_blocked - rss_before < 150, (rss_before, rss_while_blocked)
