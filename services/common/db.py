@@ -51,6 +51,19 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 a locked SQLite file, a PostgreSQL deadlock or serialization failure. Every service
 answers these with UNAVAILABLE, which clients retry (services.common.interceptors)."""
 
+
+def describe_database_error(exc: BaseException) -> str:
+    """The driver's error class and the first line of its message, for a log line.
+
+    SQLAlchemy's own message adds the SQL statement and its parameters, which may hold
+    user data; the driver's first line says what failed ("database is locked",
+    "server closed the connection unexpectedly") without them.
+    """
+    driver_error = getattr(exc, "orig", None) or exc
+    lines = str(driver_error).strip().splitlines()
+    return f"{type(driver_error).__name__}: {lines[0][:200] if lines else ''}"
+
+
 # Any constant shared by every llmops process works; this is "llmops" in ASCII.
 _PG_MIGRATION_LOCK_KEY = 0x6C6C6D6F7073
 _SQLITE_BUSY_TIMEOUT_MS = 30_000

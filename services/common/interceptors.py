@@ -35,7 +35,7 @@ import grpc
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.common import errors, grpc_errors
-from services.common.db import DATABASE_UNAVAILABLE
+from services.common.db import DATABASE_UNAVAILABLE, describe_database_error
 from services.common.decoding import request_parser
 from services.common.tenancy import (
     API_KEY_METADATA_KEY,
@@ -203,7 +203,7 @@ class _Call:
                 "database unavailable in %s/%s: %s",
                 self._service,
                 self._method,
-                type(exc).__name__,
+                describe_database_error(exc),
             )
             status = grpc_errors.to_grpc_status(
                 errors.Unavailable("database unavailable; retry later")
