@@ -15,6 +15,7 @@ from llmops.v1 import common_pb2, logsink_pb2, logsink_pb2_grpc
 
 from services.common.objectstore import ObjectStore, open_object_store
 from services.common.server import running_server
+from services.logsink.records import Limits, parse
 from services.logsink.servicer import SPEC
 from services.logsink.settings import LogSinkSettings, TextMode
 from tests.conftest import S3Server
@@ -115,3 +116,11 @@ def batch(
 ) -> logsink_pb2.StreamRecordsRequest:
     """One streamed batch."""
     return logsink_pb2.StreamRecordsRequest(batch_id=batch_id, records=list(records))
+
+
+def sql_rows(request_ids: Iterable[str], now_us: int) -> list[dict[str, Any]]:
+    """The SQL rows of valid records with these ids, as ingestion builds them."""
+    limits = Limits(max_text_bytes=1 << 20, max_future_us=0)
+    rows = [parse(record(request_id), "default", now_us, limits) for request_id in request_ids]
+    assert all(isinstance(row, dict) for row in rows)
+    return rows  # type: ignore[return-value]

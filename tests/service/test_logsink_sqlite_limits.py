@@ -9,9 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.common.db import create_engine
-from services.logsink.records import Limits, parse
 from services.logsink.store import RecordStore, records
-from tests.service.logsink_support import record
+from tests.service.logsink_support import sql_rows
 
 
 def test_batch_is_stored_where_sqlite_allows_only_999_variables(tmp_path: Path) -> None:
@@ -24,13 +23,10 @@ def test_batch_is_stored_where_sqlite_allows_only_999_variables(tmp_path: Path) 
     sa.event.listen(engine, "connect", old_sqlite_limit)
     store = RecordStore(engine)
     store.migrate()
-    limits = Limits(max_text_bytes=1 << 20, max_future_us=0)
     now_us = 1_800_000_000_000_000
 
     def rows(ids: range) -> list[dict[str, Any]]:
-        parsed = [parse(record(f"r{i}"), "default", now_us, limits) for i in ids]
-        assert all(isinstance(row, dict) for row in parsed)
-        return parsed  # type: ignore[return-value]
+        return sql_rows((f"r{i}" for i in ids), now_us)
 
     first = store.insert_batch("default", rows(range(40, 45)), None, now_us, lambda _: [])
     stored = store.insert_batch("default", rows(range(250)), None, now_us, lambda _: [])

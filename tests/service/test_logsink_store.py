@@ -9,18 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.common.db import create_engine
-from services.logsink.records import Limits, parse
 from services.logsink.store import RecordStore, records
-from tests.service.logsink_support import record
+from tests.service.logsink_support import sql_rows
 
 NOW_US = 1_800_000_000_000_000
-
-
-def _rows(ids: list[str]) -> list[dict[str, Any]]:
-    limits = Limits(max_text_bytes=1 << 20, max_future_us=0)
-    parsed = [parse(record(i), "default", NOW_US, limits) for i in ids]
-    assert all(isinstance(row, dict) for row in parsed)
-    return parsed  # type: ignore[return-value]
 
 
 def test_batches_listing_the_same_ids_in_opposite_orders_store_each_once(
@@ -33,7 +25,7 @@ def test_batches_listing_the_same_ids_in_opposite_orders_store_each_once(
     engine = create_engine(database_url)
     store = RecordStore(engine)
     store.migrate()
-    batches = [_rows(ids), _rows(ids[::-1])]
+    batches = [sql_rows(ids, NOW_US), sql_rows(ids[::-1], NOW_US)]
     start = threading.Barrier(len(batches))
 
     def insert(rows: list[dict[str, Any]]) -> set[str]:
