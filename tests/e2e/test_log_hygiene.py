@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-import psycopg
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from llmops.v1 import (
@@ -43,7 +42,7 @@ from llmops.v1 import (
 from services.common import processes
 from services.common.processes import SERVICES
 from services.common.tenancy import hash_api_key
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import POSTGRES_ADMIN_URL, postgres_database
 from tests.support.processes import wait_serving
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -85,16 +84,10 @@ class Process:
 @pytest.fixture
 def database() -> Iterator[str]:
     """A fresh PostgreSQL database, reached with a password PostgreSQL ignores (trust auth)."""
-    name = f"llmops_logs_{RUN}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
     host = POSTGRES_ADMIN_URL.split("@", 1)[1].rsplit("/", 1)[0]
     user = POSTGRES_ADMIN_URL.split("://", 1)[1].split("@", 1)[0].split(":", 1)[0]
-    try:
+    with postgres_database("llmops_logs") as name:
         yield f"postgresql+psycopg://{user}:{DB_PASSWORD}@{host}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
