@@ -2,8 +2,8 @@
 
 LogSink runs as its own process (as in production); this process streams batches of
 records with 1 KB of response text and counts acknowledgements. The texts are ordinary
-prompts in eight languages (tests/data/benign_prompts.jsonl) run together and cut at
-1 KB, a different one per record; ``--text repeated`` sends one English sentence
+prompts in eight languages (tests/data/benign_prompts.jsonl) run together and cut into
+distinct 1 KB texts, sent in turn; ``--text repeated`` sends one English sentence
 repeated instead, which compresses several times faster (the text of sessions 1-4).
 In the same run, the same rows are inserted straight into a fresh database with the
 driver's fastest bulk path (sqlite3 executemany, PostgreSQL COPY), no gRPC, no texts:
@@ -50,16 +50,24 @@ REPEATED_TEXT = ("The model answered the question about the refund policy in det
 
 
 def varied_texts() -> list[str]:
-    """One 1 KB text per benign prompt: it and the prompts after it, cut at 1,024 bytes."""
+    """The benign prompts run together and cut into 1 KB texts, no two sharing a prompt.
+
+    Distinct texts, so that compressing several records together gains only what
+    different texts have in common (the same language, words), as different answers do.
+    """
     lines = (ROOT / "tests/data/benign_prompts.jsonl").read_text().splitlines()
-    prompts = [json.loads(line)["text"] for line in lines]
     texts = []
-    for start in range(len(prompts)):
-        parts: list[str] = []
-        while sum(len(part.encode()) + 1 for part in parts) < 1024:
-            parts.append(prompts[(start + len(parts)) % len(prompts)])
-        texts.append("\n".join(parts).encode()[:1024].decode(errors="ignore"))
+    parts: list[str] = []
+    for line in lines:
+        parts.append(json.loads(line)["text"])
+        if sum(len(part.encode()) + 1 for part in parts) >= 1024:
+            texts.append("\n".join(parts).encode()[:1024].decode(errors="ignore"))
+            parts = []
     return texts
+
+
+def folder_bytes(root: Path) -> int:
+    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
 
 
 def free_port() -> int:
@@ -281,6 +289,7 @@ def run(args: argparse.Namespace) -> None:
             client_cpu = time.process_time() - client_before
             machine_cpu = machine_busy_seconds() - machine_before
             peak = peak_rss_mb(server.pid)
+            segment_bytes = None if s3 else folder_bytes(Path(tmp) / "objects")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -311,6 +320,12 @@ def run(args: argparse.Namespace) -> None:
     print(f"  raw bulk insert (same rows, no gRPC, no texts): {raw_rate:,.0f} records/s")
     print(f"  ratio stream / raw: {rate / raw_rate:.2f}")
     print(f"  LogSink peak RSS: {peak:.0f} MB (after start-up: {idle_rss:.0f} MB)")
+    if segment_bytes is not None:
+        text_bytes = sum(len(texts[n % len(texts)].encode()) for n in range(stored))
+        print(
+            f"  segment objects: {segment_bytes / 1e6:.1f} MB for {text_bytes / 1e6:.1f} MB "
+            f"of text ({segment_bytes / text_bytes:.0%})"
+        )
 
 
 @contextmanager

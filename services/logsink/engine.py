@@ -31,7 +31,7 @@ from services.common.objectstore import ObjectStore
 from services.logsink.metrics import LlmMetrics
 from services.logsink.outbox import ForwardPlan, StoredRecord
 from services.logsink.records import Limits, from_row, parse
-from services.logsink.segments import SegmentBuilder, decode_texts, segment_key
+from services.logsink.segments import SegmentBuilder, decode_frame, decode_texts, segment_key
 from services.logsink.settings import TextMode
 from services.logsink.store import GroupStats, RecordFilter, RecordStore, StoredText, TenantScope
 
@@ -204,6 +204,7 @@ class LogSinkEngine:
         redact = self._redactor if self._text_mode is TextMode.REDACTED else None
         builder = SegmentBuilder()
         responses = []
+        with_texts = []
         for _, record, row in accepted:
             prompt, response = record.prompt_text, record.response_text
             if redact is not None:
@@ -211,12 +212,16 @@ class LogSinkEngine:
                 response = redact(response, tenant) if response else response
             responses.append(response)
             if prompt or response:
-                row["text_offset"], row["text_length"] = builder.add(prompt, response)
-        if not len(builder):
+                builder.add(prompt, response)
+                with_texts.append(row)
+        if not with_texts:
             return responses, None
+        payload, locations = builder.finish()
+        for row, (offset, length, index) in zip(with_texts, locations, strict=True):
+            row["text_offset"], row["text_length"], row["text_index"] = offset, length, index
         key = segment_key(tenant)
         with _object_store_unavailable():
-            self._objects.put(key, builder.payload())
+            self._objects.put(key, payload)
         return responses, key
 
     def get(self, tenant: str, request_id: str, include_text: bool) -> FullRecord:
@@ -286,9 +291,18 @@ class LogSinkEngine:
                 span = self._objects.get_range(key, start, end - start)
             for p in parts:
                 chunks[p] = span[p.offset - start : p.offset - start + p.length]
+        frames: dict[tuple[str, int], list[tuple[str, str]]] = {}
         texts: list[tuple[str, str]] = []
         for location in locations:
-            prompt, response = decode_texts(chunks[location])
+            if location.index is None:  # written alone, in an earlier format
+                prompt, response = decode_texts(chunks[location])
+            else:
+                frame = (location.object_key, location.offset)
+                if frame not in frames:
+                    frames[frame] = decode_frame(chunks[location])
+                if location.index >= len(frames[frame]):
+                    raise ValueError("segment frame is corrupt (fewer records than indexed)")
+                prompt, response = frames[frame][location.index]
             if budget is not None:
                 budget -= len(prompt.encode()) + len(response.encode())
                 if budget < 0 and texts:

@@ -223,6 +223,7 @@ def parse(
         "segment_id": None,
         "text_offset": None,
         "text_length": None,
+        "text_index": None,
     }
 
 

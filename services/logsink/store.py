@@ -68,6 +68,9 @@ records = sa.Table(
     sa.Column("segment_id", sa.BigInteger, nullable=True),
     sa.Column("text_offset", sa.BigInteger, nullable=True),
     sa.Column("text_length", sa.Integer, nullable=True),
+    # The record's place in its frame; NULL: the frame holds this record alone (rows
+    # written before frames of several records).
+    sa.Column("text_index", sa.SmallInteger, nullable=True),
     sa.UniqueConstraint("tenant", "request_id", name="uq_logsink_records_tenant_request"),
     sa.Index("ix_logsink_records_tenant_ts", "tenant", "ts_us", "id"),
     sa.Index("ix_logsink_records_segment", "segment_id"),
@@ -148,11 +151,12 @@ class PendingDelivery:
 
 @dataclass(frozen=True)
 class StoredText:
-    """Where one record's texts are: object key and byte range."""
+    """Where one record's texts are: object key, the frame's byte range, its index there."""
 
     object_key: str
     offset: int
     length: int
+    index: int | None
 
 
 @dataclass(frozen=True)
@@ -512,7 +516,7 @@ def _sqlite_insert_sql(rows: int) -> str:
     )
 
 
-# Most rows per INSERT statement on SQLite (3,000 parameters), fewer where SQLite allows
+# Most rows per INSERT statement on SQLite (3,100 parameters), fewer where SQLite allows
 # fewer variables per statement (32,766 by default since 3.32, 999 before).
 _SQLITE_CHUNK = 100
 
@@ -563,7 +567,7 @@ def _sync_every_commit(dbapi_connection: Any, _record: Any) -> None:
 def _stored_text(row: RowMapping) -> StoredText | None:
     if row["text_length"] is None or row["object_key"] is None:
         return None
-    return StoredText(row["object_key"], row["text_offset"], row["text_length"])
+    return StoredText(row["object_key"], row["text_offset"], row["text_length"], row["text_index"])
 
 
 def _conditions(tenant: str, where: RecordFilter) -> list[sa.ColumnElement[bool]]:

@@ -11,11 +11,25 @@ from pathlib import Path
 import grpc
 import psycopg
 import pytest
+import sqlalchemy as sa
 import zstandard
 from llmops.v1 import common_pb2, logsink_pb2
 
+from services.common.db import create_engine
+from services.logsink.segments import segment_key
+from services.logsink.store import RecordStore
+from services.logsink.store import records as store_records
 from tests.conftest import S3Server
-from tests.service.logsink_support import LogSink, batch, logsink, make_settings, record
+from tests.service.logsink_support import (
+    LogSink,
+    batch,
+    logsink,
+    make_settings,
+    record,
+    sql_rows,
+)
+
+NOW_US = 1_800_000_000_000_000
 
 STORED = logsink_pb2.RECORD_OUTCOME_STORED
 DUPLICATE = logsink_pb2.RECORD_OUTCOME_DUPLICATE
@@ -81,6 +95,53 @@ async def test_stream_acks_every_batch_in_order_and_texts_read_back(
             assert listed.prompt_text == f"question {n}.{i} é"
             assert listed.response_text == f"answer {n}.{i} ✓"
         assert await _count(sink) == 200
+
+
+async def test_texts_of_many_frames_and_rows_of_earlier_formats_read_back(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, "local", tmp_path, None)
+    async with logsink(settings) as sink:
+        texts = {
+            f"big-{i}": (f"prompt {i} " + "é" * (i * 500), f"answer {i}. " * 300) for i in range(12)
+        }
+        records = [record(i, prompt_text=p, response_text=r) for i, (p, r) in texts.items()]
+        [ack] = await sink.stream([batch("b", records)])
+        assert ack.stored == 12
+        # Rows as earlier versions wrote them: one Zstandard frame per record, no index.
+        compressor = zstandard.ZstdCompressor(level=1, write_checksum=True)
+        old = {f"old-{i}": (f"old prompt {i}", f"old answer {i} ✓") for i in range(3)}
+        frames = [
+            compressor.compress(len(p.encode()).to_bytes(4, "big") + p.encode() + r.encode())
+            for p, r in old.values()
+        ]
+        key = segment_key("default")
+        sink.objects.put(key, b"".join(frames))
+        rows = sql_rows(old, NOW_US)
+        for n, row in enumerate(rows):
+            row["text_offset"] = sum(map(len, frames[:n]))
+            row["text_length"] = len(frames[n])
+        engine = create_engine(database_url)
+        store = RecordStore(engine)
+        assert store.insert_batch("default", rows, key, NOW_US, lambda _: []) == set(old)
+        with engine.connect() as conn:
+            placed = conn.execute(
+                sa.select(store_records.c.text_offset, store_records.c.text_index).where(
+                    store_records.c.request_id.in_(texts)
+                )
+            ).all()
+        engine.dispose()
+        assert len({offset for offset, _ in placed}) > 1  # several frames in the segment
+        assert all(index is not None for _, index in placed)
+        page = await sink.stub.ListRecords(
+            logsink_pb2.ListRecordsRequest(page_size=100, include_text=True)
+        )
+        got = {r.request_id: (r.prompt_text, r.response_text) for r in page.records}
+        assert got == {**texts, **old}
+        single = await sink.stub.GetRecord(
+            logsink_pb2.GetRecordRequest(request_id="old-1", include_text=True)
+        )
+        assert (single.record.prompt_text, single.record.response_text) == old["old-1"]
 
 
 @pytest.mark.parametrize("store_kind", ["local", "s3"])
@@ -311,7 +372,7 @@ async def test_redacted_mode_masks_pii_before_anything_is_stored(
         )
         assert clean.record.response_text == "nothing here"
         # Nothing raw in the object store either: a segment decompresses as a run of
-        # Zstandard frames, one per record.
+        # Zstandard frames (and the empty skippable frames that mark them).
         for key in sink.objects.list():
             frames = zstandard.ZstdDecompressor().decompressobj(read_across_frames=True)
             inflated = frames.decompress(sink.objects.get(key))

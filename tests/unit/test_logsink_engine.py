@@ -25,7 +25,13 @@ from services.logsink.outbox import (
     sampled,
 )
 from services.logsink.records import MAX_TOKENS, Limits, from_row, parse
-from services.logsink.segments import SegmentBuilder, decode_texts, segment_key
+from services.logsink.segments import (
+    FRAME_BYTES,
+    SegmentBuilder,
+    decode_frame,
+    decode_texts,
+    segment_key,
+)
 from services.logsink.store import percentile
 
 NOW_US = 1_790_000_000_000_000
@@ -113,33 +119,93 @@ def test_row_round_trip_keeps_microseconds_and_drops_texts() -> None:
     assert dict(back.metadata) == {"a": "b"}
 
 
-@given(st.lists(st.tuples(st.text(), st.text()), min_size=1, max_size=20))
-def test_segment_slices_decode_to_the_texts_put_in(texts: list[tuple[str, str]]) -> None:
+def _texts_of(payload: bytes, location: tuple[int, int, int]) -> tuple[str, str]:
+    offset, length, index = location
+    return decode_frame(payload[offset : offset + length])[index]
+
+
+@given(
+    st.lists(st.tuples(st.text(), st.text()), min_size=1, max_size=20),
+    st.sampled_from([1, 64, 1024, FRAME_BYTES]),
+)
+def test_segment_frames_decode_to_the_texts_put_in(
+    texts: list[tuple[str, str]], frame_bytes: int
+) -> None:
     texts = [
         (p.encode("utf-8", "replace").decode(), r.encode("utf-8", "replace").decode())
         for p, r in texts
     ]
-    builder = SegmentBuilder()
-    ranges = [builder.add(prompt, response) for prompt, response in texts]
-    payload = builder.payload()
-    for (offset, length), expected in zip(ranges, texts, strict=True):
-        assert decode_texts(payload[offset : offset + length]) == expected
+    builder = SegmentBuilder(frame_bytes)
+    for prompt, response in texts:
+        builder.add(prompt, response)
+    assert len(builder) == len(texts)
+    payload, locations = builder.finish()
+    assert len(locations) == len(texts)
+    for location, expected in zip(locations, texts, strict=True):
+        assert _texts_of(payload, location) == expected
+    # The frames tile the payload, each record in one of them.
+    frames = sorted({(offset, length) for offset, length, _ in locations})
+    assert [offset for offset, _ in frames] == [0] + [o + n for o, n in frames[:-1]]
+    assert frames[-1][0] + frames[-1][1] == len(payload)
+
+
+def test_records_share_a_frame_until_it_holds_frame_bytes_of_text() -> None:
+    builder = SegmentBuilder(frame_bytes=4096)
+    for _ in range(10):
+        builder.add("", "x" * 992)  # 1,000 bytes with the two lengths
+    payload, locations = builder.finish()
+    # The fifth record brings a frame to 5,000 >= 4,096 bytes and closes it.
+    assert [index for _, _, index in locations] == [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]
+    assert len({offset for offset, _, _ in locations}) == 2
+    assert len(payload) < 1000  # ten records compressed in two frames
 
 
 @given(st.integers(0, 10_000), st.integers(1, 255))
-def test_a_corrupted_segment_slice_is_refused_not_misread(position: int, flip: int) -> None:
+def test_a_corrupted_segment_frame_is_refused_not_misread(position: int, flip: int) -> None:
     builder = SegmentBuilder()
     builder.add("first prompt", "first answer")
-    offset, length = builder.add("What is the refund policy?", "Thirty days, receipt needed.")
-    blob = bytearray(builder.payload()[offset : offset + length])
-    blob[position % length] ^= flip
+    builder.add("What is the refund policy?", "Thirty days, receipt needed.")
+    payload, _ = builder.finish()
+    blob = bytearray(payload)
+    blob[position % len(blob)] ^= flip
     try:
-        texts = decode_texts(bytes(blob))
+        texts = decode_frame(bytes(blob))
     except ValueError:
         return
     # The only corruption that may pass is one that decodes to the very same texts
-    # (e.g. a flipped bit in the padding of the flush marker).
-    assert texts == ("What is the refund policy?", "Thirty days, receipt needed.")
+    # (e.g. a changed byte that the decoder never reads).
+    assert texts == [
+        ("first prompt", "first answer"),
+        ("What is the refund policy?", "Thirty days, receipt needed."),
+    ]
+
+
+def test_a_frame_whose_records_do_not_fill_it_exactly_is_refused() -> None:
+    compressor = zstandard.ZstdCompressor(write_checksum=True)
+    marker = (0x184D2A5C).to_bytes(4, "little") + bytes(4)
+    whole = (2).to_bytes(4, "big") + (3).to_bytes(4, "big") + b"hiyes"
+    assert decode_frame(marker + compressor.compress(whole)) == [("hi", "yes")]
+    for body in (whole[:-1], whole + b"\x00"):
+        with pytest.raises(ValueError, match="corrupt"):
+            decode_frame(marker + compressor.compress(body))
+    with pytest.raises(ValueError, match="corrupt"):
+        decode_frame(compressor.compress(whole))  # no marker
+
+
+def test_a_reader_of_single_record_frames_refuses_a_shared_frame() -> None:
+    # decode_texts is the reader of the earlier formats, as earlier versions had it.
+    builder = SegmentBuilder()
+    builder.add("prompt", "response")
+    payload, _ = builder.finish()
+    with pytest.raises(ValueError, match="corrupt"):
+        decode_texts(payload)
+
+
+def test_segments_of_one_zstandard_frame_per_record_still_decode() -> None:
+    compressor = zstandard.ZstdCompressor(level=1, write_checksum=True)
+    for prompt, response in [("", "only a response"), ("Qué tal? ✓", ""), ("p" * 900, "r")]:
+        body = len(prompt.encode()).to_bytes(4, "big") + prompt.encode() + response.encode()
+        assert decode_texts(compressor.compress(body)) == (prompt, response)
 
 
 def _legacy_segment(texts: list[tuple[str, str]]) -> tuple[bytes, list[tuple[int, int]]]:
@@ -171,12 +237,15 @@ def test_segments_written_in_the_earlier_deflate_format_still_decode() -> None:
 def test_segment_frames_claiming_more_than_a_record_can_hold_are_refused() -> None:
     builder = SegmentBuilder()
     builder.add("p", "r")
-    frame = builder.payload()
+    payload, _ = builder.finish()
+    marker, frame = payload[:8], payload[8:]
     # Magic, then the header descriptor: single segment, checksum, a 1-byte content size.
-    assert (frame[4], frame[5]) == (0x24, 6)
+    assert (frame[4], frame[5]) == (0x24, 10)
     # The same frame with an 8-byte content size that claims 2**40 bytes.
     forged = frame[:4] + bytes([0xE4]) + (1 << 40).to_bytes(8, "little") + frame[6:]
     assert zstandard.frame_content_size(forged) == 1 << 40
+    with pytest.raises(ValueError, match="corrupt"):
+        decode_frame(marker + forged)
     with pytest.raises(ValueError, match="corrupt"):
         decode_texts(forged)
 
