@@ -42,7 +42,7 @@ from llmops.v1 import common_pb2, logsink_pb2, logsink_pb2_grpc
 
 from services.common.db import create_engine
 from services.logsink.records import Limits, parse
-from services.logsink.store import metadata, records
+from services.logsink.store import SQLITE_WAL_AUTOCHECKPOINT_PAGES, metadata, records
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -229,7 +229,9 @@ def raw_insert(database_url: str, total: int, batch_size: int) -> float:
         path = database_url.removeprefix("sqlite:///")
         conn = sqlite3.connect(path)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")  # the durability LogSink acks with
+        # The durability LogSink acks with, and its checkpoint interval.
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
         placeholders = ", ".join("?" * len(columns))
         sql = f"INSERT INTO {records.name} ({', '.join(columns)}) VALUES ({placeholders})"
         started = time.perf_counter()

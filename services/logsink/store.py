@@ -247,7 +247,7 @@ class RecordStore:
         if dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
         if dialect == "sqlite":
-            sa.event.listen(engine, "connect", _sync_every_commit)
+            sa.event.listen(engine, "connect", _configure_for_ingestion)
 
     def migrate(self) -> None:
         """Create or upgrade LogSink's tables."""
@@ -451,6 +451,14 @@ _INSERTED_COLUMNS = [column for column in records.columns if column.name != "id"
 _COLUMN_LIST = ", ".join(column.name for column in _INSERTED_COLUMNS)
 _row_values = operator.itemgetter(*(column.name for column in _INSERTED_COLUMNS))
 _PG_STAGE = "logsink_stage"
+# SQLite copies the WAL back into the database file (a checkpoint) once the WAL holds
+# this many pages, in the commit that crosses it. The default, 1,000 pages (4 MB), is
+# a checkpoint every few batches here, and each one rewrites the leaves of the unique
+# index on random request_ids that every batch touches all over. At 10,000 pages (40 MB
+# of WAL) a leaf changed by many batches is copied back once: raw inserts 23-29k rows/s
+# instead of 19-24k over 400,000 rows (bench/README.md, "logsink: fewer SQLite
+# checkpoints").
+SQLITE_WAL_AUTOCHECKPOINT_PAGES = 10_000
 
 
 def _postgres_insert(conn: sa.Connection, rows: list[dict[str, Any]]) -> set[str]:
@@ -557,11 +565,12 @@ def _sqlite_insert(conn: sa.Connection, tenant: str, rows: list[dict[str, Any]])
     return set(conn.execute(newest).scalars())
 
 
-def _sync_every_commit(dbapi_connection: Any, _record: Any) -> None:
+def _configure_for_ingestion(dbapi_connection: Any, _record: Any) -> None:
     # The shared default (synchronous=NORMAL) survives a process crash but may lose the
     # last commits on power loss. An acknowledgement promises durability, so LogSink
     # pays one WAL fsync per batch (per batch, not per record: cheap).
     dbapi_connection.execute("PRAGMA synchronous=FULL")
+    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_AUTOCHECKPOINT_PAGES}")
 
 
 def _stored_text(row: RowMapping) -> StoredText | None:
