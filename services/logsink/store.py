@@ -524,33 +524,49 @@ def _sqlite_insert_sql(rows: int) -> str:
     )
 
 
-# Most rows per INSERT statement on SQLite (3,100 parameters), fewer where SQLite allows
-# fewer variables per statement (32,766 by default since 3.32, 999 before).
-_SQLITE_CHUNK = 100
+# Rows per INSERT statement on SQLite: a batch goes in statements of 1,000 rows, then of
+# 100, then one for the rest. Few shapes, because the driver keeps every statement it
+# prepared (up to 128), and one of 1,000 rows takes about 3 MB; sizes that exceed the
+# connection's limit on variables (32,766 by default since SQLite 3.32, 999 before) are
+# left out, down to the largest that fits.
+_SQLITE_ROWS_PER_STATEMENT = (1000, 100)
+
+
+def _sqlite_chunks(count: int, max_rows: int) -> list[int]:
+    """Rows per statement for ``count`` rows, largest first (see above)."""
+    sizes = [size for size in _SQLITE_ROWS_PER_STATEMENT if size <= max_rows] or [max_rows]
+    chunks = []
+    for size in sizes:
+        full, count = divmod(count, size)
+        chunks += [size] * full
+    if count:
+        chunks.append(count)
+    return chunks
 
 
 def _sqlite_insert(conn: sa.Connection, tenant: str, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert in statements of up to 100 rows; returns the request_ids stored now.
+    """Insert in statements of many rows; returns the request_ids stored now.
 
     The driver releases the GIL for each statement it executes, and taking it back
-    waits for the thread that prepares the next batch meanwhile: 100 rows per
-    statement make that ten waits per 1,000 rows instead of 1,000 with executemany
-    (ingestion 26.6-26.9k records/s instead of 19.1-19.4k, bench/README.md "logsink:
-    100 rows per SQLite statement"; inserting alone is as fast either way). The
-    driver reports only how many rows were inserted. When that is all of them --
-    the usual case -- nothing else is needed. Otherwise the new rows are the ones
-    with the highest ids: this transaction holds SQLite's single write lock, and a
-    new rowid is always larger than every existing one.
+    waits for the thread that prepares the next batch meanwhile. Many rows per
+    statement make that a few waits per batch instead of one per row with executemany:
+    100 rows per statement took ingestion from 19.1-19.4k records/s to 26.6-26.9k
+    (bench/README.md, "logsink: 100 rows per SQLite statement"), and 1,000 cut the
+    commit of a 1,000-record batch by another 10-20% ("logsink: 1,000 rows per SQLite
+    statement"); inserting alone is as fast either way. The driver reports only how
+    many rows were inserted. When that is all of them -- the usual case -- nothing
+    else is needed. Otherwise the new rows are the ones with the highest ids: this
+    transaction holds SQLite's single write lock, and a new rowid is always larger
+    than every existing one.
     """
     driver = cast(sqlite3.Connection, conn.connection.driver_connection)
     variables = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    size = max(1, min(_SQLITE_CHUNK, variables // len(_INSERTED_COLUMNS)))
     values = [_row_values(row) for row in rows]
-    inserted = 0
-    for start in range(0, len(values), size):
-        chunk = values[start : start + size]
-        parameters = tuple(itertools.chain.from_iterable(chunk))
-        inserted += conn.exec_driver_sql(_sqlite_insert_sql(len(chunk)), parameters).rowcount
+    inserted = start = 0
+    for size in _sqlite_chunks(len(values), max(1, variables // len(_INSERTED_COLUMNS))):
+        parameters = tuple(itertools.chain.from_iterable(values[start : start + size]))
+        inserted += conn.exec_driver_sql(_sqlite_insert_sql(size), parameters).rowcount
+        start += size
     ids = [row["request_id"] for row in rows]
     if inserted == len(rows):
         return set(ids)

@@ -529,22 +529,22 @@ async def test_partly_replayed_batch_stores_only_the_new_records(
 async def test_large_batch_with_scattered_duplicates_stores_and_reads_back_the_rest(
     database_url: str, tmp_path: Path
 ) -> None:
-    # 250 records: SQLite inserts them as statements of 100, 100 and 50 rows; earlier
-    # copies sit in each.
-    earlier = [5, 150, 240]
+    # 1,250 records: SQLite inserts them as statements of 1,000, 100, 100 and 50 rows;
+    # earlier copies sit in each.
+    earlier = [5, 1050, 1150, 1240]
     async with logsink(make_settings(database_url, "local", tmp_path, None)) as sink:
         await sink.stream([batch("first", [record(f"r{i}", response_text="old") for i in earlier])])
         [ack] = await sink.stream(
-            [batch("big", [record(f"r{i}", response_text=f"text {i}") for i in range(250)])]
+            [batch("big", [record(f"r{i}", response_text=f"text {i}") for i in range(1250)])]
         )
-        assert (ack.stored, ack.duplicates) == (247, 3)
+        assert (ack.stored, ack.duplicates) == (1246, 4)
         assert [(r.index, r.outcome) for r in ack.results] == [(i, DUPLICATE) for i in earlier]
-        for i in (0, 5, 99, 100, 150, 199, 200, 249):
+        for i in (0, 5, 999, 1000, 1050, 1099, 1100, 1150, 1199, 1200, 1240, 1249):
             got = await sink.stub.GetRecord(
                 logsink_pb2.GetRecordRequest(request_id=f"r{i}", include_text=True)
             )
             assert got.record.response_text == ("old" if i in earlier else f"text {i}")
-        assert await _count(sink) == 250
+        assert await _count(sink) == 1250
 
 
 async def test_concurrent_streams_sending_the_same_records_store_each_once(

@@ -32,7 +32,7 @@ from services.logsink.segments import (
     decode_texts,
     segment_key,
 )
-from services.logsink.store import percentile
+from services.logsink.store import _sqlite_chunks, percentile
 
 NOW_US = 1_790_000_000_000_000
 LIMITS = Limits(max_text_bytes=16, max_future_us=60_000_000)
@@ -384,3 +384,22 @@ def test_retention_overrides_parse_and_reject_garbage() -> None:
     for bad in ("acme", "acme=x", "Bad Tenant=3", "acme=-1"):
         with pytest.raises(SettingsError, match=variable):
             load_settings(LogSinkSettings, {variable: bad})
+
+
+@pytest.mark.parametrize(
+    ("count", "max_rows", "chunks"),
+    [
+        (1000, 1056, [1000]),
+        (1250, 1056, [1000, 100, 100, 50]),
+        (256, 1056, [100, 100, 56]),
+        (99, 1056, [99]),
+        (0, 1056, []),
+        (2100, 1056, [1000, 1000, 100]),
+        (250, 32, [32] * 7 + [26]),  # SQLite before 3.32: 999 variables
+        (250, 500, [100, 100, 50]),
+    ],
+)
+def test_sqlite_batches_go_in_few_statement_shapes(
+    count: int, max_rows: int, chunks: list[int]
+) -> None:
+    assert _sqlite_chunks(count, max_rows) == chunks
