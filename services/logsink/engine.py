@@ -76,15 +76,21 @@ class BatchResult:
         return sum(1 for r in self.results if r.outcome is Outcome.REJECTED)
 
 
-@dataclass(frozen=True)
+@dataclass
 class PreparedBatch:
-    """A validated batch whose texts are durable in the object store, not yet in SQL."""
+    """A validated batch with its texts packed into a segment; nothing stored yet.
+
+    ``segment`` holds the segment's bytes until :meth:`LogSinkEngine.write_texts` has
+    made them durable under ``segment_key``; it is None from then on, or when there is
+    no text to keep.
+    """
 
     tenant: str
     ingest_us: int
     accepted: list[tuple[int, common_pb2.CallRecord, dict[str, Any]]]
     responses: list[str]
     segment_key: str | None
+    segment: bytes | None
     results: list[RecordResult]
 
 
@@ -143,11 +149,11 @@ class LogSinkEngine:
         self._metrics = metrics
 
     def prepare(self, tenant: str, batch: Sequence[common_pb2.CallRecord]) -> PreparedBatch:
-        """Steps 1-3: validate, redact, write the segment object; never raises for a bad record.
+        """Steps 1-2: validate, redact, pack the texts; never raises for a bad record.
 
-        Nothing is in SQL yet, so a batch that is never committed leaves only an orphan
-        object. Split from :meth:`commit` so that a stream prepares one batch while the
-        previous one commits.
+        Then :meth:`write_texts` and :meth:`commit`, in that order. Three steps so that
+        a stream prepares one batch while the previous one's segment is being written
+        and the one before that commits.
         """
         ingest_us = now_us()
         results: list[RecordResult] = []
@@ -162,11 +168,27 @@ class LogSinkEngine:
             else:
                 seen.add(row["request_id"])
                 accepted.append((index, record, row))
-        responses, key = self._write_texts(tenant, accepted) if accepted else ([], None)
-        return PreparedBatch(tenant, ingest_us, accepted, responses, key, results)
+        responses, segment = self._pack_texts(tenant, accepted) if accepted else ([], None)
+        key = segment_key(tenant) if segment is not None else None
+        return PreparedBatch(tenant, ingest_us, accepted, responses, key, segment, results)
+
+    def write_texts(self, prepared: PreparedBatch) -> None:
+        """Step 3: make the batch's segment durable in the object store.
+
+        Nothing is in SQL yet, so a batch that is never committed leaves only an orphan
+        object.
+        """
+        if prepared.segment is None:
+            return
+        assert prepared.segment_key is not None
+        with _object_store_unavailable():
+            self._objects.put(prepared.segment_key, prepared.segment)
+        prepared.segment = None
 
     def commit(self, prepared: PreparedBatch) -> BatchResult:
         """Steps 4-5: one transaction for records and outbox, then metrics."""
+        if prepared.segment is not None:
+            raise RuntimeError("commit before write_texts: the rows would point at no object")
         accepted = prepared.accepted
         results = list(prepared.results)
         if not accepted:
@@ -195,10 +217,10 @@ class LogSinkEngine:
         self._metrics.observe(row for row in rows if row["request_id"] in stored_ids)
         return BatchResult(len(stored_ids), results)
 
-    def _write_texts(
+    def _pack_texts(
         self, tenant: str, accepted: list[tuple[int, common_pb2.CallRecord, dict[str, Any]]]
-    ) -> tuple[list[str], str | None]:
-        """Pack the kept texts into one durable segment; returns stored responses and key."""
+    ) -> tuple[list[str], bytes | None]:
+        """Pack the kept texts into one segment; returns the stored responses and it."""
         if self._text_mode is TextMode.NONE:
             return [""] * len(accepted), None
         redact = self._redactor if self._text_mode is TextMode.REDACTED else None
@@ -219,10 +241,7 @@ class LogSinkEngine:
         payload, locations = builder.finish()
         for row, (offset, length, index) in zip(with_texts, locations, strict=True):
             row["text_offset"], row["text_length"], row["text_index"] = offset, length, index
-        key = segment_key(tenant)
-        with _object_store_unavailable():
-            self._objects.put(key, payload)
-        return responses, key
+        return responses, payload
 
     def get(self, tenant: str, request_id: str, include_text: bool) -> FullRecord:
         """One record by request_id; raises NotFound."""

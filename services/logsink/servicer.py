@@ -56,43 +56,40 @@ class LogSinkServicer(logsink_pb2_grpc.LogSinkServiceServicer):
     async def _pipeline(
         self, requests: AsyncIterator[Any]
     ) -> AsyncIterator[tuple[Any, BatchResult]]:
-        """Each request with its result once durable, in order, two batches in flight.
+        """Each request with its result once durable, in order, three batches in flight.
 
-        Batch N+1 is validated, redacted and written to the object store while batch N
-        commits to SQL (both in threads; the database driver and file I/O release the
-        GIL). The queue holds one prepared batch: when SQL is slow, preparation waits,
+        Batch N+2 is validated, redacted and compressed while batch N+1's segment is
+        written to the object store and batch N commits to SQL (each in a thread; the
+        database driver, Zstandard and I/O release the GIL). Between two steps a queue
+        holds one batch: when SQL or the object store is slow, the steps before it wait,
         the stream is no longer read, and gRPC flow control slows the client, so memory
-        stays bounded by about three batches per stream.
+        stays bounded by about five batches per stream.
         """
         tenant = current_tenant()
-        prepared: asyncio.Queue[tuple[Any, PreparedBatch] | Exception | None] = asyncio.Queue(
-            maxsize=1
-        )
+        prepared: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
+        written: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
 
-        async def prepare_all() -> None:
-            try:
-                async for request in requests:
-                    batch = await asyncio.to_thread(self._engine.prepare, tenant, request.records)
-                    await prepared.put((request, batch))
-            except Exception as exc:
-                # Handed over so the RPC fails with it, after the batches before it.
-                await prepared.put(exc)
-                return
-            await prepared.put(None)
+        def prepare(request: Any) -> tuple[Any, PreparedBatch]:
+            return request, self._engine.prepare(tenant, request.records)
 
-        reader = asyncio.create_task(prepare_all())
+        def write(item: tuple[Any, PreparedBatch]) -> tuple[Any, PreparedBatch]:
+            self._engine.write_texts(item[1])
+            return item
+
+        steps = [
+            asyncio.create_task(_step(requests, prepare, prepared)),
+            asyncio.create_task(_step(_drain(prepared), write, written)),
+        ]
         try:
-            while (item := await prepared.get()) is not None:
-                if isinstance(item, Exception):
-                    raise item
-                request, batch = item
+            async for request, batch in _drain(written):
                 result = await asyncio.to_thread(self._engine.commit, batch)
                 if result.stored:
                     self._on_stored()
                 yield request, result
         finally:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
+            for step in steps:
+                step.cancel()
+            await asyncio.gather(*steps, return_exceptions=True)
 
     async def WriteRecords(
         self,
@@ -271,6 +268,31 @@ def _decode_token(token: str, fingerprint: str) -> tuple[int, int]:
     if not same_filter:
         raise InvalidArgument("page_token", "page token belongs to a different filter")
     return cursor
+
+
+async def _step(
+    items: AsyncIterator[Any], work: Callable[[Any], Any], out: asyncio.Queue[Any]
+) -> None:
+    """Put ``work(item)`` (run in a thread) for each item into ``out``, in order, then None.
+
+    A failure, of ``work`` or of ``items``, is put into ``out`` instead and ends the step:
+    the results before it still come out first, then the RPC fails with it.
+    """
+    try:
+        async for item in items:
+            await out.put(await asyncio.to_thread(work, item))
+    except Exception as exc:
+        await out.put(exc)
+        return
+    await out.put(None)
+
+
+async def _drain(queue: asyncio.Queue[Any]) -> AsyncIterator[Any]:
+    """What a :func:`_step` put into ``queue``, raising the failure it ended with."""
+    while (item := await queue.get()) is not None:
+        if isinstance(item, Exception):
+            raise item
+        yield item
 
 
 async def _periodic(interval: float, job: Callable[[], Awaitable[Any]], name: str) -> None:
