@@ -10,7 +10,7 @@ Why frames of several records: Zstandard's fixed cost per frame (entropy tables,
 context reset) is most of the work on 1 KB. Alone, 1 KB of ordinary text took
 10-14 us and kept 63% of its size; in frames of 16 KiB, 4.6 us per record and 52%
 (distinct texts; responses of one application, which share phrasing, shrink far more).
-Decompressing a 16 KiB frame to read one record takes about 27 us (bench/README.md,
+Decompressing a 16 KiB frame to read one record takes about 28 us (bench/README.md,
 "logsink: frames of several records").
 
 Frame layout: an empty Zstandard skippable frame (eight bytes, magic 0x184D2A5C), then
@@ -44,8 +44,8 @@ FRAME_BYTES = 16 * 1024
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _GROUPED = (0x184D2A5C).to_bytes(4, "little") + bytes(4)
 _LENGTHS = struct.Struct(">II")
-# A record arrives in one protobuf message, which cannot exceed 2 GiB: a frame that
-# claims more is corrupt, and is refused before anything is allocated for it.
+# A frame's records arrive in one protobuf message, which cannot exceed 2 GiB: a frame
+# that claims more is corrupt, and is refused before anything is allocated for it.
 _MAX_FRAME_BYTES = 2**31
 _local = threading.local()
 
@@ -91,9 +91,6 @@ class SegmentBuilder:
         self._frames.append(frame)
         self._size += len(frame)
         self._open, self._open_bytes = [], 0
-
-    def __len__(self) -> int:
-        return len(self._locations) + len(self._open) // 3
 
     def finish(self) -> tuple[bytes, list[tuple[int, int, int]]]:
         """The segment's content, and (offset, length, index) per record, in order."""
