@@ -28,7 +28,7 @@ from llmops.v1 import common_pb2
 
 from services.common.errors import LlmopsError, NotFound, Unavailable
 from services.common.objectstore import ObjectStore
-from services.logsink.metrics import LlmMetrics
+from services.logsink.metrics import LlmMetrics, count_outcomes
 from services.logsink.outbox import ForwardPlan, StoredRecord
 from services.logsink.records import Limits, from_row, parse
 from services.logsink.segments import SegmentBuilder, decode_frame, decode_texts, segment_key
@@ -105,6 +105,16 @@ class FullRecord:
 MAX_PAGE_TEXT_BYTES = 2 * 1024 * 1024
 """Text bytes one page of records with texts may hold (one record at least): well under
 the 4 MiB a gRPC client accepts by default."""
+
+
+def _counted(result: BatchResult) -> BatchResult:
+    """``result``, once its outcomes are counted in the ingestion metrics."""
+    count_outcomes(
+        result.stored,
+        result.duplicates,
+        (r.reason for r in result.results if r.outcome is Outcome.REJECTED),
+    )
+    return result
 
 
 @contextmanager
@@ -192,7 +202,7 @@ class LogSinkEngine:
         accepted = prepared.accepted
         results = list(prepared.results)
         if not accepted:
-            return BatchResult(0, results)
+            return _counted(BatchResult(0, results))
         rows = [row for _, _, row in accepted]
 
         def outbox_for(stored_ids: set[str]) -> Any:
@@ -215,7 +225,7 @@ class LogSinkEngine:
                     results.append(RecordResult(index, row["request_id"], Outcome.DUPLICATE))
             results.sort(key=lambda r: r.index)
         self._metrics.observe(row for row in rows if row["request_id"] in stored_ids)
-        return BatchResult(len(stored_ids), results)
+        return _counted(BatchResult(len(stored_ids), results))
 
     def _pack_texts(
         self, tenant: str, accepted: list[tuple[int, common_pb2.CallRecord, dict[str, Any]]]

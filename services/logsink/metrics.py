@@ -1,4 +1,5 @@
-"""The LLM Prometheus metrics, computed from the records LogSink stores.
+"""The LLM Prometheus metrics, computed from the records LogSink stores, and its
+ingestion outcomes.
 
 Names, labels and buckets follow the seed design. Label values come from clients,
 so each label is capped: after ``max_values`` distinct values per process, new
@@ -101,6 +102,31 @@ ERRORS = Counter(
     "LLM calls that did not succeed, by model and error type (status name when unset)",
     ["model", "error_type"],
 )
+
+
+RECORDS = Counter(
+    "logsink_records",
+    "Call records received, by outcome: stored (now), duplicate (stored before), "
+    "rejected (failed validation; the client's ack names the reason)",
+    ["outcome"],
+)
+REJECTED = Counter(
+    "logsink_rejected_records",
+    "Call records rejected by validation, by the field the reason names",
+    ["field"],
+)
+
+
+def count_outcomes(stored: int, duplicates: int, reject_reasons: Iterable[str]) -> None:
+    """Count one batch's outcomes; a reason reads "field: what is wrong"."""
+    RECORDS.labels("stored").inc(stored)
+    RECORDS.labels("duplicate").inc(duplicates)
+    fields: dict[str, int] = defaultdict(int)
+    for reason in reject_reasons:
+        fields[reason.partition(":")[0]] += 1
+    RECORDS.labels("rejected").inc(sum(fields.values()))
+    for field, count in fields.items():
+        REJECTED.labels(field).inc(count)
 
 
 class LabelCap:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import grpc
@@ -14,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 import zstandard
 from llmops.v1 import common_pb2, logsink_pb2
+from prometheus_client import REGISTRY
 
 from services.common.db import create_engine
 from services.logsink.segments import segment_key
@@ -47,6 +49,15 @@ async def _count(sink: LogSink, tenant: str = "default") -> int:
         token = page.next_page_token
         if not token:
             return total
+
+
+def _outcome_samples(fields: Iterable[str]) -> dict[str, float]:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    outcomes = ("stored", "duplicate", "rejected")
+    counts = {o: sample("logsink_records_total", outcome=o) for o in outcomes}
+    return counts | {f: sample("logsink_rejected_records_total", field=f) for f in fields}
 
 
 @pytest.mark.parametrize("store_kind", ["local", "s3"])
@@ -152,7 +163,9 @@ async def test_replayed_batch_is_acknowledged_as_duplicates_and_stored_once(
     async with logsink(settings) as sink:
         same = batch("again", [record(f"r{i}", response_text="hello") for i in range(30)])
         first = await sink.stream([same])
+        duplicates_before = _outcome_samples([])["duplicate"]
         second = await sink.stream([same])
+        assert _outcome_samples([])["duplicate"] - duplicates_before == 30
         assert (first[0].stored, first[0].duplicates) == (30, 0)
         assert (second[0].stored, second[0].duplicates) == (0, 30)
         assert [r.outcome for r in second[0].results] == [DUPLICATE] * 30
@@ -204,8 +217,16 @@ async def test_invalid_records_are_rejected_naming_the_field_and_the_rest_stored
     settings = make_settings(database_url, "local", tmp_path, None, max_text_bytes=4096)
     cases = _invalid_records()
     records = [record("good-0")] + [r for r, _ in cases] + [record("good-1")]
+    fields = Counter(field for _, field in cases)
+    before = _outcome_samples(fields)
     async with logsink(settings) as sink:
         [ack] = await sink.stream([batch("mixed", records)])
+        # Operators see the outcomes too: per outcome, and rejects per field.
+        after = _outcome_samples(fields)
+        assert after["stored"] - before["stored"] == 2
+        assert after["rejected"] - before["rejected"] == len(cases)
+        for field, count in fields.items():
+            assert after[field] - before[field] == count, field
         assert (ack.stored, ack.rejected) == (2, len(cases))
         for result, (bad, field) in zip(ack.results, cases, strict=True):
             assert result.outcome == REJECTED
