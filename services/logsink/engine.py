@@ -312,23 +312,25 @@ class LogSinkEngine:
         by_key: dict[str, list[StoredText]] = defaultdict(list)
         for location in locations:
             by_key[location.object_key].append(location)
-        chunks: dict[StoredText, bytes] = {}
+        # One slice per frame (object key, offset), however many records share it.
+        chunks: dict[tuple[str, int], bytes] = {}
         for key, parts in by_key.items():
             start = min(p.offset for p in parts)
             end = max(p.offset + p.length for p in parts)
             with _object_store_unavailable():
                 span = self._objects.get_range(key, start, end - start)
             for p in parts:
-                chunks[p] = span[p.offset - start : p.offset - start + p.length]
+                if (key, p.offset) not in chunks:
+                    chunks[key, p.offset] = span[p.offset - start : p.offset - start + p.length]
         frames: dict[tuple[str, int], list[tuple[str, str]]] = {}
         texts: list[tuple[str, str]] = []
         for location in locations:
+            frame = (location.object_key, location.offset)
             if location.index is None:  # written alone, in an earlier format
-                prompt, response = decode_texts(chunks[location])
+                prompt, response = decode_texts(chunks[frame])
             else:
-                frame = (location.object_key, location.offset)
                 if frame not in frames:
-                    frames[frame] = decode_frame(chunks[location])
+                    frames[frame] = decode_frame(chunks[frame])
                 if location.index >= len(frames[frame]):
                     raise ValueError("segment frame is corrupt (fewer records than indexed)")
                 prompt, response = frames[frame][location.index]
