@@ -552,7 +552,7 @@ def _sqlite_insert(conn: sa.Connection, tenant: str, rows: list[dict[str, Any]])
     statement make that a few waits per batch instead of one per row with executemany:
     100 rows per statement took ingestion from 19.1-19.4k records/s to 26.6-26.9k
     (bench/README.md, "logsink: 100 rows per SQLite statement"), and 1,000 cut the
-    commit of a 1,000-record batch by another 10-20% ("logsink: 1,000 rows per SQLite
+    commit of a 1,000-record batch by another 10-25% ("logsink: 1,000 rows per SQLite
     statement"); inserting alone is as fast either way. The driver reports only how
     many rows were inserted. When that is all of them -- the usual case -- nothing
     else is needed. Otherwise the new rows are the ones with the highest ids: this
